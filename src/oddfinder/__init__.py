@@ -1,0 +1,5 @@
+"""oddfinder: find the galaxies you find interesting in a large survey, with a few hundred labels."""
+
+__all__ = ["__version__"]
+
+__version__ = "0.1.0"

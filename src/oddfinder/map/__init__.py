@@ -1,0 +1,1 @@
+"""map stage of the oddfinder pipeline."""

@@ -1,0 +1,1 @@
+"""rank stage of the oddfinder pipeline."""

@@ -1,0 +1,1 @@
+"""survey stage of the oddfinder pipeline."""
