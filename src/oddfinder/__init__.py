@@ -1,4 +1,4 @@
-"""oddfinder: find the galaxies you find interesting in a large survey, with a few hundred labels."""
+"""oddfinder: find the galaxies you find interesting in a survey, with a few hundred labels."""
 
 __all__ = ["__version__"]
 

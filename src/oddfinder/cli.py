@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
         prog="oddfinder",
-        description="Find the galaxies you find interesting in a survey, with a few hundred labels.",
+        description="Find the galaxies you find interesting, with a few hundred labels.",
     )
     parser.add_argument("--version", action="version", version=f"oddfinder {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
