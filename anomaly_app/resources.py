@@ -1,0 +1,116 @@
+"""Shared, read-only resources of the app, loaded once per server.
+
+``@st.cache_resource`` holds objects every session shares and nobody mutates (the workspace,
+its catalogue, the memory-mapped features, the label store, the similarity index);
+``@st.cache_data`` holds small derived tables and bytes. Per-user state lives in
+``st.session_state`` (see ``state.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from oddfinder.io.export import export_bytes
+from oddfinder.io.workspace import Workspace
+from oddfinder.labels.store import LabelStore
+
+__all__ = [
+    "catalog",
+    "density",
+    "export_data",
+    "features",
+    "label_store",
+    "map_table",
+    "prior",
+    "similarity_index",
+    "workspace",
+]
+
+
+@st.cache_resource(show_spinner=False)
+def workspace(path: str) -> Workspace:
+    """The opened workspace (its catalogue, ids and row lookup are cached on it)."""
+    return Workspace.open(path)
+
+
+@st.cache_resource(show_spinner="Reading the catalogue…")
+def catalog(path: str) -> pd.DataFrame:
+    """The catalogue, row ``i`` for galaxy ``i`` (shared: never modify it in place)."""
+    return workspace(path).catalog
+
+
+@st.cache_resource(show_spinner=False)
+def features(path: str) -> np.ndarray | None:
+    """The ranking features, memory-mapped read-only, or None before ``oddfinder embed``."""
+    ws = workspace(path)
+    return ws.features() if ws.has("features") else None
+
+
+@st.cache_resource(show_spinner=False)
+def prior(path: str) -> np.ndarray | None:
+    """The anomaly prior aligned to catalogue rows, or None before ``oddfinder score``."""
+    ws = workspace(path)
+    if not ws.has("prior"):
+        return None
+    table = ws.read_table("prior")
+    if len(table) == ws.n and (table["id"].astype(str).to_numpy() == ws.ids).all():
+        values = table["prior"].to_numpy(dtype=np.float64)
+    else:
+        values = np.full(ws.n, np.nan)
+        rows = table["id"].astype(str).map(ws.row_of)
+        keep = rows.notna().to_numpy()
+        values[rows[keep].astype(int).to_numpy()] = table["prior"].to_numpy()[keep]
+    values.setflags(write=False)
+    return values
+
+
+@st.cache_resource(show_spinner=False)
+def map_table(path: str) -> pd.DataFrame | None:
+    """UMAP coordinates ``x, y`` aligned to catalogue rows, or None before ``oddfinder map``."""
+    ws = workspace(path)
+    if not ws.has("map"):
+        return None
+    table = ws.read_table("map")
+    if len(table) != ws.n or not (table["id"].astype(str).to_numpy() == ws.ids).all():
+        table = (
+            pd.DataFrame({"id": ws.ids})
+            .merge(table.astype({"id": str}), on="id", how="left")
+            .reset_index(drop=True)
+        )
+    return table
+
+
+@st.cache_resource(show_spinner=False)
+def label_store(path: str) -> LabelStore:
+    """The workspace's label store (safe to share: one SQLite connection per call)."""
+    return LabelStore(workspace(path).labels_path)
+
+
+@st.cache_resource(show_spinner="Building the similarity index…")
+def similarity_index(path: str, metric: str):
+    """Exact nearest-neighbour index over the features."""
+    from oddfinder.map.similarity import SimilarityIndex
+
+    values = features(path)
+    if values is None:
+        return None
+    return SimilarityIndex(values, metric=metric)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def export_data(table: pd.DataFrame, fmt: str) -> bytes:
+    """``table`` serialised as CSV, Parquet or FITS bytes for a download button."""
+    return export_bytes(table, fmt)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def density(path: str, bins: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A 2-d histogram of the map (counts, x edges, y edges) for large surveys."""
+    table = map_table(path)
+    x = table["x"].to_numpy(dtype=np.float64)
+    y = table["y"].to_numpy(dtype=np.float64)
+    ok = np.isfinite(x) & np.isfinite(y)
+    counts, xedges, yedges = np.histogram2d(x[ok], y[ok], bins=bins)
+    return counts, xedges, yedges
