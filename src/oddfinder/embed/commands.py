@@ -1,0 +1,122 @@
+"""CLI: ``oddfinder train-encoder``, ``oddfinder embed`` and ``oddfinder reduce``."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+
+__all__ = ["register"]
+
+
+def _train(args: argparse.Namespace) -> int:
+    from oddfinder.embed.train import format_metrics, train_encoder
+
+    options = [
+        ("--survey", args.survey),
+        ("--out", args.out),
+        ("--epochs", args.epochs),
+        ("--minutes", args.minutes),
+        ("--image-size", args.image_size),
+        ("--batch-size", args.batch_size),
+        ("--seed", args.seed),
+        ("--threads", args.threads),
+    ]
+    command = "oddfinder train-encoder " + " ".join(
+        f"{flag} {shlex.quote(str(value))}" for flag, value in options if value is not None
+    )
+    metrics = train_encoder(
+        args.survey,
+        args.out,
+        epochs=args.epochs,
+        minutes=args.minutes,
+        image_size=args.image_size,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        workers=args.workers,
+        threads=args.threads,
+        command=command,
+    )
+    print(format_metrics({"version": metrics["version"], **metrics.get("heldout", {})}))
+    return 0
+
+
+def _embed(args: argparse.Namespace) -> int:
+    from oddfinder.embed.inference import embed_workspace
+    from oddfinder.io.workspace import Workspace
+
+    ws = Workspace.open(args.workspace)
+    embeddings = embed_workspace(
+        ws,
+        encoder=args.encoder,
+        device=args.device,
+        batch_size=args.batch_size,
+        workers=args.workers,
+        chunk_size=args.chunk_size,
+        components=args.components,
+    )
+    meta = ws.meta
+    print(
+        f"{ws.path}: embeddings {embeddings.shape[0]} x {embeddings.shape[1]} "
+        f"({meta.get('encoder', 'precomputed')}), features {meta.get('feature_dim')}-d "
+        f"(PCA keeps {100 * meta.get('pca_explained_variance_total', 0):.1f}% of the variance)"
+    )
+    return 0
+
+
+def _reduce(args: argparse.Namespace) -> int:
+    from oddfinder.embed.reduce import reduce_features
+    from oddfinder.io.workspace import Workspace
+
+    ws = Workspace.open(args.workspace)
+    features = reduce_features(ws, n_components=args.components)
+    total = ws.meta.get("pca_explained_variance_total", 0.0)
+    print(f"{ws.path}: features {features.shape[0]} x {features.shape[1]} ({100 * total:.1f}%)")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``train-encoder``, ``embed`` and ``reduce`` to the ``oddfinder`` command."""
+    train = subparsers.add_parser(
+        "train-encoder",
+        help="train the bundled morphology CNN on a simulated survey",
+        description="Train the morphology CNN (multi-task: kind and Galaxy-Zoo-style answers) "
+        "on a simulated survey; writes OUT/morphology_cnn.pt, metrics.json and MODEL_CARD.md.",
+    )
+    train.add_argument("--survey", required=True, help="simulated survey folder or manifest CSV")
+    train.add_argument("--out", default="data/encoder", help="output folder (data/encoder)")
+    train.add_argument("--epochs", type=int, default=20, help="passes over the data (20)")
+    train.add_argument("--minutes", type=float, default=None, help="wall-clock training budget")
+    train.add_argument("--image-size", type=int, default=64, help="input size in pixels (64)")
+    train.add_argument("--batch-size", type=int, default=128, help="training batch (128)")
+    train.add_argument("--workers", type=int, default=2, help="image-reading processes (2)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    train.add_argument("--threads", type=int, default=None, help="torch threads (torch default)")
+    train.set_defaults(func=_train)
+
+    embed = subparsers.add_parser(
+        "embed",
+        help="embed a workspace's images, then reduce them to PCA features",
+        description="Run the encoder over every image (resumable chunks), write "
+        "embeddings.npy, then PCA features.npy. Without images, only the PCA step runs.",
+    )
+    embed.add_argument("workspace", help="workspace folder")
+    embed.add_argument(
+        "--encoder",
+        default="bundled",
+        help="bundled, zoobot:NAME, timm:NAME or file:PATH (bundled)",
+    )
+    embed.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (auto)")
+    embed.add_argument("--batch-size", type=int, default=128, help="images per batch (128)")
+    embed.add_argument("--workers", type=int, default=2, help="image-decoding processes (2)")
+    embed.add_argument("--chunk-size", type=int, default=4096, help="rows per resumable chunk")
+    embed.add_argument("--components", type=int, default=40, help="PCA components (40)")
+    embed.set_defaults(func=_embed)
+
+    reduce = subparsers.add_parser(
+        "reduce",
+        help="PCA of a workspace's embeddings into features.npy",
+        description="Reduce WS/embeddings.npy to WS/features.npy by PCA.",
+    )
+    reduce.add_argument("workspace", help="workspace folder")
+    reduce.add_argument("--components", type=int, default=40, help="PCA components (40)")
+    reduce.set_defaults(func=_reduce)
