@@ -24,6 +24,12 @@ _COMMAND_MODULES = (
     "oddfinder.io.commands",
     "oddfinder.embed.commands",
     "oddfinder.demo",
+    "oddfinder.score.commands",
+    "oddfinder.rank.commands",
+    "oddfinder.evaluate.commands",
+    "oddfinder.map.commands",
+    "oddfinder.finetune.commands",
+    "oddfinder.app_command",
 )
 
 logger = logging.getLogger("oddfinder")

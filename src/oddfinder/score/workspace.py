@@ -1,0 +1,57 @@
+"""Score a whole workspace with an anomaly prior and save it as ``prior.parquet``."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from oddfinder.io.workspace import Workspace
+from oddfinder.score.priors import make_prior, scale_scores
+
+__all__ = ["read_prior", "score_features", "score_workspace"]
+
+logger = logging.getLogger(__name__)
+
+
+def score_features(features: np.ndarray, *, method: str = "iforest", seed: int = 0) -> np.ndarray:
+    """Anomaly prior of every row of ``features``, scaled to ``[0, 1]`` by rank.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> x = np.vstack([rng.normal(size=(300, 4)), 10 + rng.normal(size=(2, 4))])
+    >>> p = score_features(x)
+    >>> bool(p[-2:].min() > 0.95)
+    True
+    """
+    features = np.asarray(features, dtype=np.float32)
+    raw = make_prior(method, seed=seed).fit(features).score_samples(features)
+    return scale_scores(raw)
+
+
+def score_workspace(ws: Workspace, *, method: str = "iforest", seed: int = 0) -> np.ndarray:
+    """Score every galaxy of ``ws`` and write ``ws/prior.parquet`` (id, prior, method).
+
+    Returns
+    -------
+    numpy.ndarray
+        The prior, float32 in ``[0, 1]``, higher = more anomalous, row ``i`` = galaxy ``i``.
+    """
+    features = np.asarray(ws.features(), dtype=np.float32)
+    logger.info("scoring %d galaxies with %s", features.shape[0], method)
+    prior = score_features(features, method=method, seed=seed)
+    ws.write_table("prior", pd.DataFrame({"id": ws.ids, "prior": prior, "method": method}))
+    return prior
+
+
+def read_prior(ws: Workspace) -> np.ndarray | None:
+    """The workspace's saved prior in row order, or ``None`` when it has none."""
+    if not ws.has("prior"):
+        return None
+    table = ws.read_table("prior")
+    if len(table) != ws.n or not np.array_equal(table["id"].astype(str).to_numpy(), ws.ids):
+        logger.warning("prior.parquet does not match the catalogue; ignoring it")
+        return None
+    return table["prior"].to_numpy(dtype=np.float32)
