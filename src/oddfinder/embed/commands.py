@@ -45,15 +45,28 @@ def _embed(args: argparse.Namespace) -> int:
     from oddfinder.io.workspace import Workspace
 
     ws = Workspace.open(args.workspace)
-    embeddings = embed_workspace(
-        ws,
-        encoder=args.encoder,
-        device=args.device,
-        batch_size=args.batch_size,
-        workers=args.workers,
-        chunk_size=args.chunk_size,
-        components=args.components,
-    )
+    if args.dask:
+        from oddfinder.embed.dask_embed import embed_workspace_dask
+
+        embeddings = embed_workspace_dask(
+            ws,
+            args.dask,
+            encoder=args.encoder,
+            device=args.device,
+            batch_size=args.batch_size,
+            chunk_size=args.chunk_size,
+            components=args.components,
+        )
+    else:
+        embeddings = embed_workspace(
+            ws,
+            encoder=args.encoder,
+            device=args.device,
+            batch_size=args.batch_size,
+            workers=args.workers,
+            chunk_size=args.chunk_size,
+            components=args.components,
+        )
     meta = ws.meta
     print(
         f"{ws.path}: embeddings {embeddings.shape[0]} x {embeddings.shape[1]} "
@@ -110,6 +123,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     embed.add_argument("--workers", type=int, default=2, help="image-decoding processes (2)")
     embed.add_argument("--chunk-size", type=int, default=4096, help="rows per resumable chunk")
     embed.add_argument("--components", type=int, default=40, help="PCA components (40)")
+    embed.add_argument(
+        "--dask",
+        metavar="SCHEDULER",
+        default=None,
+        help="embed on a Dask cluster: a scheduler address (tcp://HOST:8786) or local:N for a "
+        "LocalCluster of N processes; one chunk per task, resumable (needs oddfinder[dask])",
+    )
     embed.set_defaults(func=_embed)
 
     reduce = subparsers.add_parser(

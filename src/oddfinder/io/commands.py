@@ -64,6 +64,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.set_defaults(func=_run)
 
+    migrate = subparsers.add_parser(
+        "migrate",
+        help="bring a workspace written by an older oddfinder to the current format",
+        description="Migrate WS in place (each step atomic, the version bumped last); a "
+        "workspace from a newer oddfinder is refused with a clear message.",
+    )
+    migrate.add_argument("workspace", help="workspace folder")
+    migrate.add_argument("--dry-run", action="store_true", help="only say what would be done")
+    migrate.set_defaults(func=_migrate)
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from oddfinder.io.migrate import migrate_workspace
+
+    steps = migrate_workspace(args.workspace, dry_run=args.dry_run)
+    print("\n".join(steps) if steps else f"{args.workspace}: already current")
+    return 0
+
 
 def _run(args: argparse.Namespace) -> int:
     from oddfinder.errors import IngestError

@@ -91,8 +91,8 @@ def _check_rows(frame: pd.DataFrame, base: Path) -> tuple[pd.DataFrame, np.ndarr
     paths = frame["path"].to_numpy(dtype=object)
     resolved = np.empty(n, dtype=object)
     for i, value in enumerate(paths):
-        if value == "":
-            reasons[i] = reasons[i] or "empty path"
+        if value == "" or "\x00" in str(value):
+            reasons[i] = reasons[i] or ("empty path" if value == "" else "path has a NUL byte")
             resolved[i] = ""
         else:
             resolved[i] = str((base / Path(value).expanduser()).resolve())

@@ -74,11 +74,19 @@ class Workspace:
             raise WorkspaceError(
                 f"unreadable workspace.json in {workspace.path}: {error}"
             ) from error
-        version = meta.get("format_version")
+        version = meta.get("format_version", 0) if isinstance(meta, dict) else None
         if version != FORMAT_VERSION:
+            if isinstance(version, int) and not isinstance(version, bool):
+                advice = (
+                    "upgrade oddfinder (pip install -U oddfinder)"
+                    if version > FORMAT_VERSION
+                    else f"run `oddfinder migrate {workspace.path}`"
+                )
+            else:
+                advice = "re-ingest it"
             raise WorkspaceError(
                 f"workspace {workspace.path} has format version {version}; this oddfinder reads "
-                f"version {FORMAT_VERSION}: re-ingest it with this version"
+                f"version {FORMAT_VERSION}: {advice}"
             )
         return workspace
 

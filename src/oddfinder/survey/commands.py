@@ -38,6 +38,18 @@ def _run(args: argparse.Namespace) -> int:
     from oddfinder.survey.simulate import simulate_survey
 
     log = logging.getLogger("oddfinder.survey")
+    if args.embeddings_only:
+        from oddfinder.survey.synthetic_embeddings import synthetic_workspace
+
+        ws = synthetic_workspace(args.out, args.n, seed=args.seed)
+        log.info(
+            "%s: %d galaxies, embeddings %s, features %s (synthetic, no images)",
+            ws.path,
+            ws.n,
+            ws.embeddings().shape,
+            ws.features().shape,
+        )
+        return 0
     fractions = _fractions(args.fractions) if args.fractions else None
     table = simulate_survey(
         args.out,
@@ -76,4 +88,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--contact-sheet", metavar="PNG", type=Path, help="also write examples of each kind here"
     )
     parser.add_argument("--per-kind", type=int, default=8, help="examples per kind in the sheet")
+    parser.add_argument(
+        "--embeddings-only",
+        action="store_true",
+        help="write a ready workspace of synthetic 512-d embeddings, 40-d features, prior and "
+        "a random-projection map instead (no images; for scale tests)",
+    )
     parser.set_defaults(func=_run)
