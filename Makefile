@@ -34,5 +34,10 @@ format: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest -q
 
+# Execute every notebook with the .venv kernel and save its outputs (a few minutes on CPU).
+notebooks: $(STAMP)
+	$(BIN)/python notebooks/execute.py --save notebooks/01_anomaly_search.ipynb \
+		notebooks/02_similarity_search.ipynb notebooks/03_finetune_rings.ipynb
+
 clean-demo:
 	rm -rf $(DEMO_WS)

@@ -37,8 +37,19 @@ def workspace(path: str) -> Workspace:
 
 @st.cache_resource(show_spinner="Reading the catalogue…")
 def catalog(path: str) -> pd.DataFrame:
-    """The catalogue, row ``i`` for galaxy ``i`` (shared: never modify it in place)."""
-    return workspace(path).catalog
+    """The catalogue, row ``i`` for galaxy ``i`` (shared: never modify it in place).
+
+    Scores of fine-tuned classifiers (``WS/scores.parquet``, ``oddfinder finetune``) are
+    appended as columns, so the map can be coloured and the ranking table sorted by them.
+    """
+    ws = workspace(path)
+    cat = ws.catalog
+    if ws.has("scores"):
+        scores = ws.read_table("scores")
+        if len(scores) == ws.n and (scores["id"].astype(str).to_numpy() == ws.ids).all():
+            extra = scores[[c for c in scores.columns if c not in cat.columns]]
+            cat = pd.concat([cat.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
+    return cat
 
 
 @st.cache_resource(show_spinner=False)
@@ -90,13 +101,12 @@ def label_store(path: str) -> LabelStore:
 
 @st.cache_resource(show_spinner="Building the similarity index…")
 def similarity_index(path: str, metric: str):
-    """Exact nearest-neighbour index over the features."""
-    from oddfinder.map.similarity import SimilarityIndex
+    """Nearest-neighbour index over the first 10 principal components of the embedding."""
+    from oddfinder.map.similarity import SimilarityIndex, similarity_features
 
-    values = features(path)
-    if values is None:
+    if features(path) is None:
         return None
-    return SimilarityIndex(values, metric=metric)
+    return SimilarityIndex(similarity_features(workspace(path), n_components=10), metric=metric)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -1,4 +1,4 @@
-"""``oddfinder map``: compute the UMAP map of a workspace."""
+"""``oddfinder map`` (the UMAP map of a workspace) and ``oddfinder similar`` (neighbours)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,21 @@ def _run_map(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_similar(args: argparse.Namespace) -> int:
+    from oddfinder.io.workspace import Workspace
+    from oddfinder.map.similarity import find_similar
+
+    ws = Workspace.open(args.workspace)
+    components = None if args.components == 0 else args.components
+    table = find_similar(
+        ws, args.id, k=args.k, metric=args.metric, n_components=components, index=args.index
+    )
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``map`` subcommand."""
+    """Add the ``map`` and ``similar`` subcommands."""
     parser = subparsers.add_parser(
         "map",
         help="compute the 2-d UMAP map of the features (WS/map.parquet)",
@@ -34,3 +47,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--n-neighbors", type=int, default=15, help="UMAP neighbourhood size (default 15)"
     )
     parser.set_defaults(func=_run_map)
+
+    similar = subparsers.add_parser(
+        "similar",
+        help="print the galaxies nearest to one galaxy in feature space",
+        description=(
+            "Nearest neighbours of galaxy ID in the first principal components of the "
+            "embedding (exact search up to 10^6 galaxies, HNSW beyond)."
+        ),
+    )
+    similar.add_argument("workspace", help="workspace folder (after `oddfinder embed`)")
+    similar.add_argument("id", help="the galaxy's id in the catalogue")
+    similar.add_argument("-k", type=int, default=20, help="number of neighbours (default 20)")
+    similar.add_argument(
+        "--metric", choices=("cosine", "euclidean"), default="cosine", help="default cosine"
+    )
+    similar.add_argument(
+        "--components",
+        type=int,
+        default=10,
+        help="principal components searched (default 10; 0 = all features)",
+    )
+    similar.add_argument(
+        "--index",
+        choices=("auto", "exact", "hnsw"),
+        default="auto",
+        help="auto: exact up to 10^6 galaxies, HNSW beyond (default auto)",
+    )
+    similar.set_defaults(func=_run_similar)
