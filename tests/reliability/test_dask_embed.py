@@ -81,7 +81,8 @@ def test_dask_embedding_equals_single_process_despite_killed_worker_and_client(t
 
     embeddings = embed_workspace_dask(ws, client, components=5, on_chunk=kill_a_worker, **OPTIONS)
     assert killed
-    np.testing.assert_array_equal(np.asarray(embeddings), np.asarray(reference))
+    # Equal up to float32 rounding: a worker's BLAS may sum in another order (thread count).
+    np.testing.assert_allclose(np.asarray(embeddings), np.asarray(reference), rtol=1e-4, atol=1e-5)
     assert ws.features().shape == (64, 5)
     assert ws.meta["embedded_on"] == "dask"
     assert not (ws.path / CHUNK_DIR).exists()

@@ -92,7 +92,8 @@ def embed_partition(
     """Embed one partition of images into ``target`` (``.npy``, atomically); run on a worker.
 
     Batches are the single-process ones (``batch_size`` rows from the partition's start), so
-    the numbers are identical. A partition whose file already exists is not recomputed.
+    the numbers agree to float32 rounding (a worker's BLAS may sum in another order). A
+    partition whose file already exists is not recomputed.
 
     Returns
     -------
