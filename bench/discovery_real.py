@@ -63,7 +63,7 @@ def main(argv=None) -> int:
     parser.add_argument("--methods", default="gp,random,prior,neighbourscore,walmsley")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--labels", type=int, default=200)
-    parser.add_argument("--ring-draws", type=int, default=3)
+    parser.add_argument("--ring-draws", type=int, default=5)
     parser.add_argument("--ring-fraction", type=float, default=0.05)
     parser.add_argument("--workspace-root", type=Path, default=None)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/oddfinder_bench_cache"))
@@ -132,7 +132,11 @@ def main(argv=None) -> int:
             }
             for m, s in res["methods"].items():
                 summary[m] = {
-                    k: s[k] for k in ("p@20", "p@50", "p@100", "ap", "found", "p@50_min", "ap_min")
+                    k: s[k]
+                    for k in (
+                        *("p@20", "p@50", "p@100", "ap", "ap_unlabelled", "found"),
+                        *("p@20_min", "p@50_min", "ap_min", "ap_unlabelled_min"),
+                    )
                 }
             report["sets"][name] = summary
             print(json.dumps({name: summary}), file=sys.stderr)

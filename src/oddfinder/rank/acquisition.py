@@ -19,11 +19,12 @@ __all__ = [
     "expected_improvement",
     "greedy",
     "kriging_believer",
+    "probability_interesting",
     "top_candidates",
     "upper_confidence_bound",
 ]
 
-ACQUISITIONS = ("ei", "ucb", "greedy")
+ACQUISITIONS = ("ei", "ucb", "greedy", "pi")
 
 
 def expected_improvement(
@@ -46,6 +47,28 @@ def expected_improvement(
     gap = mean - best - xi
     z = gap / std
     return gap * ndtr(z) + std * np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi)
+
+
+def probability_interesting(
+    mean: np.ndarray, std: np.ndarray, threshold: float, *, noise_std: float = 0.0
+) -> np.ndarray:
+    """Probability that the label of a galaxy reaches ``threshold``: ``Phi((mu - t) / s)``.
+
+    ``s = sqrt(std^2 + noise_std^2)`` (the predictive spread of a label, not of the latent
+    interest). Greedy on this probability is the one-step Bayes-optimal policy of active
+    search (Garnett et al. 2012): it maximises the expected number of interesting galaxies in
+    the next pick, where expected improvement over the best label maximises the chance of a
+    *better* one.
+
+    Examples
+    --------
+    >>> p = probability_interesting(np.array([4.0, 1.0]), np.array([0.5, 0.5]), 3.0)
+    >>> bool(p[0] > 0.95 > 0.01 > p[1])
+    True
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    spread = np.sqrt(np.asarray(std, dtype=np.float64) ** 2 + noise_std**2)
+    return ndtr((mean - threshold) / np.maximum(spread, 1e-9))
 
 
 def upper_confidence_bound(mean: np.ndarray, std: np.ndarray, *, kappa: float = 2.0) -> np.ndarray:

@@ -10,8 +10,26 @@ labels tell:
   galaxies far from anything labelled, spread over the feature space;
 * labels differ but none is positive (``>= positive``): half the batch explores as above,
   half follows the acquisition function;
-* a positive exists: the acquisition function (default expected improvement, ``xi`` on the
-  0-5 scale), with ``explore`` (a fraction) of the batch still exploring.
+* a positive exists: the acquisition function, with ``explore`` (a fraction) of the batch
+  still exploring. The default is the probability that a galaxy's label reaches
+  ``positive`` (``"pi"``): the one-step optimal policy when the goal is to *find* many
+  interesting galaxies (active search). Expected improvement over the best label
+  (``"ei"``, Walmsley et al.'s choice) asks for a label *above* the best one: once a 5 is
+  labelled, with a 0/5 researcher, that is a gain of ``xi`` the model can hardly predict,
+  so EI follows the predictive spread, i.e. the galaxies farthest from every label --
+  feature-space outliers. With ``pi`` the mean counts, and the discovery benchmarks rose
+  (GZ1 mergers: AP 0.26 -> 0.33 at 200 labels, worst seed 0.21 -> 0.30; README
+  "Benchmarks").
+
+How much the exploration trusts the prior is learned from the labels once both a positive and
+a negative exist (``learn_prior=True``): a one-feature Bayesian logistic regression
+``P(interesting | x) = sigmoid(a + b * z(x))``, ``z`` the standardised logit of the prior,
+with a Gaussian prior on ``b`` centred on "the anomaly prior is relevant" (its slope at the
+start, ``prior_power``) and unit width; the exploration weight becomes that probability.
+Where the researcher's targets are anomalous the slope stays positive; where the prior points
+away from them it turns flat or negative, so the exploring share of each batch stops chasing
+the wrong galaxies. It cannot act before the first positive (nothing tells a rare target from
+a wrong prior then), which is why it does not rescue the rare-ring benchmark (README).
 """
 
 from __future__ import annotations
@@ -20,10 +38,12 @@ import logging
 import time
 
 import numpy as np
+from scipy.special import expit
 
 from oddfinder.rank.acquisition import (
     expected_improvement,
     greedy,
+    probability_interesting,
     top_candidates,
     upper_confidence_bound,
 )
@@ -48,8 +68,9 @@ class GPRanker:
         Seed (ties, nothing else is random).
     kernel : {"rq", "matern", "rbf"}
         GP kernel (white noise always added).
-    acquisition : {"ei", "ucb", "greedy"}
-        Acquisition once a positive label exists.
+    acquisition : {"pi", "ei", "ucb", "greedy"}
+        Acquisition once a positive label exists: probability of a label ``>= positive``,
+        expected improvement, upper confidence bound, or the mean.
     xi : float
         Expected-improvement trade-off on the 0-5 scale.
     kappa : float
@@ -64,6 +85,9 @@ class GPRanker:
         Fit ``c + w * prior(x)`` as the GP mean, with ``0 <= w <= 2`` (off by default: it
         helped slightly where the researcher likes anomalies, HSC, and hurt badly where most
         anomalies are boring, the simulated mergers; see README "Benchmarks").
+    learn_prior : bool
+        Learn the exploration weight's dependence on the prior from the labels (see module
+        docstring); otherwise the weight stays ``prior ** prior_power``.
     pool : int
         Candidates per acquisition considered by the kriging believer.
     hyper_tol, tile_rows, max_cache_bytes
@@ -79,13 +103,14 @@ class GPRanker:
         prior: np.ndarray | None = None,
         seed: int = 0,
         kernel: str = "rq",
-        acquisition: str = "ei",
+        acquisition: str = "pi",
         xi: float = 0.5,
         kappa: float = 2.0,
         explore: float = 0.1,
         positive: float = 3.0,
         prior_power: float = 1.0,
         use_prior_mean: bool = False,
+        learn_prior: bool = True,
         pool: int = 500,
         hyper_tol: float = 0.1,
         tile_rows: int = 65536,
@@ -103,7 +128,10 @@ class GPRanker:
         self.explore = explore
         self.positive = positive
         self.prior_power = prior_power
+        self.learn_prior = learn_prior
         self.pool = pool
+        logit = np.log(np.clip(self.prior, 1e-3, 1 - 1e-3) / np.clip(1 - self.prior, 1e-3, None))
+        self._z = (logit - logit.mean()) / (logit.std() + 1e-12)
         self.scale_ = feature_scale(features, seed=seed)
         self.gp = GPInterest(kernel=kernel, use_prior=use_prior_mean, feature_scale=self.scale_)
         self.features = features
@@ -145,6 +173,35 @@ class GPRanker:
         """Whether the labels hold two distinct values (the GP then has something to learn)."""
         return np.unique(self.scores_).size >= 2
 
+    def explore_weight(self) -> np.ndarray:
+        """Per-galaxy weight of the exploration score, in (0, 1] (see module docstring)."""
+        base = np.clip(self.prior, 1e-3, None) ** self.prior_power
+        positive = self.scores_ >= self.positive
+        if not self.learn_prior or positive.all() or not positive.any():
+            return base
+        z = self._z[self.rows_].astype(np.float64)
+        t = positive.astype(np.float64)
+        # MAP of (a, b): b ~ N(b0, 1), with b0 the slope of prior ** prior_power in z units;
+        # a ~ N(logit of the base rate, 2^2). A few Newton steps (the posterior is log-concave).
+        b0 = float(self.prior_power) * float(np.std(np.log(np.clip(self.prior, 1e-3, None))))
+        b0 /= float(np.std(self._z)) + 1e-12
+        rate = (t.sum() + 0.5) / (t.size + 1.0)
+        mu = np.array([np.log(rate / (1.0 - rate)), b0])
+        prec = np.array([0.25, 1.0])
+        theta = mu.copy()
+        design = np.stack([np.ones_like(z), z], 1)
+        for _ in range(25):
+            p = expit(design @ theta)
+            grad = design.T @ (t - p) - prec * (theta - mu)
+            hess = (design * (p * (1.0 - p))[:, None]).T @ design + np.diag(prec)
+            step = np.linalg.solve(hess, grad)
+            theta += step
+            if np.abs(step).max() < 1e-6:
+                break
+        self.prior_slope_ = float(theta[1])
+        w = expit(theta[0] + theta[1] * self._z.astype(np.float64))
+        return w / w.max()
+
     def select(self, k: int, labelled: np.ndarray) -> np.ndarray:
         t0 = time.perf_counter()
         mean, std = self.predict()
@@ -157,7 +214,9 @@ class GPRanker:
             n_explore = round(self.explore * k)
         best = float(self.scores_.max()) if self.scores_.size else 0.0
         s_max = 5.0 * np.sqrt(self.posterior.hyper_.outputscale)
-        weight = np.clip(self.prior, 1e-3, None) ** self.prior_power
+        weight = self.explore_weight()
+
+        noise_std = 5.0 * float(np.sqrt(self.posterior.hyper_.noise))
 
         def explore_fn(m: np.ndarray, s: np.ndarray, w: np.ndarray) -> np.ndarray:
             return w * s / s_max
@@ -165,6 +224,8 @@ class GPRanker:
         def acq_fn(m: np.ndarray, s: np.ndarray) -> np.ndarray:
             if self.acquisition == "ei":
                 return expected_improvement(m, s, best, xi=self.xi)
+            if self.acquisition == "pi":
+                return probability_interesting(m, s, self.positive, noise_std=noise_std)
             if self.acquisition == "ucb":
                 return upper_confidence_bound(m, s, kappa=self.kappa)
             return greedy(m, s)

@@ -62,11 +62,14 @@ def test_run_benchmark_schema_and_gp_beats_random():
     assert res["n"] == 1500 and res["n_interesting"] == 30 and res["labels"] == [10, 30, 60]
     for method in ("gp", "random"):
         summary = res["methods"][method]
-        for metric in ("p@50", "p@100", "p@200", "ap", "rws", "found"):
+        for metric in ("p@50", "p@100", "p@200", "ap", "ap_unlabelled", "rws", "found"):
             assert len(summary[metric]) == 3 and len(summary[f"{metric}_min"]) == 3
             assert len(summary["per_seed"][metric]) == 2
     gp, rnd = res["methods"]["gp"], res["methods"]["random"]
     assert gp["ap_min"][-1] > rnd["ap"][-1] + 0.3
+    # Random finds few by labelling, and ranks the rest at chance (30 in 1,500: AP ~ 0.02).
+    assert rnd["ap_unlabelled"][-1] < 0.1
+    assert all(0.0 <= v <= 1.0 for v in gp["ap_unlabelled"])
     assert gp["found"][-1] > 3 * max(rnd["found"][-1], 1)
     json.dumps(res)  # serialisable
 

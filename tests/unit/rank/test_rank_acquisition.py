@@ -7,6 +7,7 @@ import numpy as np
 from oddfinder.rank.acquisition import (
     expected_improvement,
     kriging_believer,
+    probability_interesting,
     top_candidates,
     upper_confidence_bound,
 )
@@ -18,6 +19,33 @@ def test_expected_improvement_prefers_high_mean_and_high_std():
     ei = expected_improvement(np.array([4.0, 2.0, 2.0]), np.array([0.3, 0.3, 2.0]), best=5.0)
     assert ei[0] > ei[1] and ei[2] > ei[1]
     assert (ei >= 0).all()
+
+
+def test_probability_interesting_follows_mean_then_spread():
+    p = probability_interesting(np.array([4.0, 2.0, 2.0, 0.5]), np.array([0.3, 0.3, 1.0, 0.3]), 3.0)
+    assert p[0] > 0.9 and p[2] > p[1] > p[3] and ((p >= 0) & (p <= 1)).all()
+    # Label noise widens the spread: a sure mean below the threshold gains some chance.
+    q = probability_interesting(np.array([2.0]), np.array([0.01]), 3.0, noise_std=1.0)
+    assert 0.1 < q[0] < 0.2
+
+
+def test_gp_learns_how_far_to_trust_the_prior():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 3)).astype(np.float32)
+    prior = rng.uniform(size=400).astype(np.float32)
+    rows = np.arange(120)
+    for sign in (1.0, -1.0):
+        ranker = GPRanker(x, prior=prior, seed=0)
+        # Positives where the prior is high (sign 1) or low (sign -1).
+        pos = sign * (prior[rows] - 0.5) > 0.3
+        ranker.fit(rows, np.where(pos, 5.0, 0.0))
+        w = ranker.explore_weight()
+        assert np.sign(ranker.prior_slope_) == sign
+        assert sign * np.corrcoef(w, prior)[0, 1] > 0.8
+        assert w.max() == 1.0 and w.min() > 0
+    fixed = GPRanker(x, prior=prior, seed=0, learn_prior=False)
+    fixed.fit(rows, np.where(prior[rows] < 0.2, 5.0, 0.0))
+    np.testing.assert_allclose(fixed.explore_weight(), prior, rtol=1e-6)
 
 
 def test_ucb_and_top_candidates():
