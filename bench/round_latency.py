@@ -1,30 +1,44 @@
 """Latency of one labelling round at survey scale, ours against gpytorch's default path.
 
-A round = refit the GP on 500 labels (warm start), mean and std for every galaxy, pick the
+A round = refit the GP on ~500 labels (warm start), mean and std for every galaxy, pick the
 next batch of 10. Features: N x 40 float32 (a Gaussian mixture with a rare cluster).
 
 Ours: :class:`oddfinder.rank.gp_ranker.GPRanker`. The state before the measured rounds is
-490 labels, fitted (this "cold" round includes the first full, tiled posterior computation,
-reported as ``cold_round``); each measured round adds 10 labels. ``full_predict_s`` is a
-forced full recomputation of the posterior over all N (what a round costs when the
-hyperparameters moved by more than ``hyper_tol``). gpytorch: the same fitted hyperparameters
-in a gpytorch ``ExactGP`` (float32), ``model(x).mean`` / ``.variance`` in batches of 10k rows
-(its default path builds batch x batch test covariances), timed on ``--gpytorch-rows`` rows
-and extrapolated linearly to N.
+``labels - 10`` labels, fitted: this "cold" round includes the first full, tiled posterior
+computation, whose time is ``full_recompute_s`` (what a round costs whenever the kernel
+hyperparameters moved by more than ``hyper_tol``, or labels were removed). Each measured
+("steady") round adds 10 labels; the median and max over ``--rounds`` rounds are reported
+with per-step timings (refit, posterior update split into kernel / ``L21 V`` product /
+solve / accumulate, acquisition).
 
-Each N runs in its own subprocess so peak memory (``ru_maxrss``) is per N: ``peak_rss_mb_ours``
-before gpytorch runs, ``peak_rss_mb_with_gpytorch`` after. Prints JSON.
+gpytorch: the same fitted hyperparameters in a gpytorch ``ExactGP`` (float32),
+``model(x).mean`` / ``.variance`` in batches of 10k rows (its default path builds
+batch x batch test covariances), timed on ``--gpytorch-rows`` rows and extrapolated
+linearly to N (``extrapolated_from``). ``speedup`` = gpytorch's prediction alone over our
+whole round.
+
+``session``: a 50-round simulated session on ``--session-n`` galaxies (default 10^6) (labels from a
+synthetic oracle: 5 for the rare cluster, else 0 or 1; seeded with 10 random
+galaxies and 2 of the rare cluster), counting how many rounds needed a full
+recomputation under the hyperparameter policy (``hyper_tol``) and their cost.
+
+Each N runs in its own subprocess so peak memory (``ru_maxrss``) is per N:
+``peak_rss_mb_ours`` before gpytorch runs, ``peak_rss_mb_with_gpytorch`` after; ``cache_mb``
+is the cached ``V`` buffer. ``load_before`` / ``load_after`` are the 1-minute load averages
+(other processes sharing the cores slow every figure down). Prints JSON.
 
 Usage::
 
-    .venv/bin/python bench/round_latency.py            # N = 100000 and 1000000
-    .venv/bin/python bench/round_latency.py --n 100000 --rounds 3
+    .venv/bin/python bench/round_latency.py            # N = 100000 and 1000000 (~2 min)
+    .venv/bin/python bench/round_latency.py --quick    # N = 100000 only, shorter session
+    .venv/bin/python bench/round_latency.py --n 1000000 --rounds 7 --labels 500
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -48,12 +62,22 @@ def _features(n: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.nda
     return x, truth, prior
 
 
+def _r(v):
+    return round(v, 4) if isinstance(v, float) else v
+
+
+def _round_record(ranker, total: float) -> dict:
+    post = {f"posterior_{k}": _r(v) for k, v in ranker.posterior.timings_.items()}
+    return {**{k: _r(v) for k, v in ranker.timings_.items()}, **post, "total_s": round(total, 4)}
+
+
 def measure(n: int, *, rounds: int, labels: int, gpytorch_rows: int, seed: int) -> dict:
     import torch
 
     from oddfinder.rank.gp_ranker import GPRanker
     from oddfinder.rank.gpytorch_ref import gpytorch_predict, model_from_hyper
 
+    load_before = os.getloadavg()[0]
     d = 40
     x, truth, prior = _features(n, d, seed)
     rng = np.random.default_rng(seed + 1)
@@ -71,7 +95,7 @@ def measure(n: int, *, rounds: int, labels: int, gpytorch_rows: int, seed: int) 
     ranker.fit(order[:m0], scores[:m0])
     labelled[order[:m0]] = True
     ranker.select(10, labelled)
-    cold = {**ranker.timings_, "total_s": time.perf_counter() - t0}
+    cold = _round_record(ranker, time.perf_counter() - t0)
 
     per_round = []
     for r in range(rounds):
@@ -82,116 +106,185 @@ def measure(n: int, *, rounds: int, labels: int, gpytorch_rows: int, seed: int) 
         picks = ranker.select(10, labelled)
         total = time.perf_counter() - t0
         assert picks.size == 10 and not labelled[picks].any()
-        per_round.append({**ranker.timings_, "total_s": total})
-    hyper = ranker.posterior.hyper_
-
-    # A forced full recomputation of mean and std over all N with the current hyperparameters.
+        per_round.append(_round_record(ranker, total))
     post = ranker.posterior
-    t0 = time.perf_counter()
-    post._full(hyper, post.rows_, post.y_)
-    full_predict_s = time.perf_counter() - t0
-
+    hyper = post.hyper_
     peak_ours_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    cache_mb = post.cache_bytes / 2**20
+    mean_ours, std_ours = post.mean_.copy(), post.std_.copy()
+    ranker = post = None  # free V before gpytorch runs
 
     # gpytorch's default predictive path with the same hyperparameters (float32).
-    m = post.rows_.size
-    model, _ = model_from_hyper(hyper, x[post.rows_], post.y_, dtype="float32")
+    m = m0 + 10 * rounds
+    rows_l = order[:m]
+    model, _ = model_from_hyper(hyper, x[rows_l], scores[:m] / 5.0, dtype="float32")
     rows = min(gpytorch_rows, n)
     gpytorch_predict(model, x[:1000], batch_size=1000)  # warm-up (caches the train solve)
     t0 = time.perf_counter()
     g_mean, g_std = gpytorch_predict(model, x[:rows], batch_size=10_000)
-    g_s = (time.perf_counter() - t0) * n / rows
-    err_mean = float(np.abs(g_mean * 5 - post.mean_[:rows]).max())
-    err_std = float(np.abs(g_std * 5 - post.std_[:rows]).max())
+    g_measured = time.perf_counter() - t0
+    g_s = g_measured * n / rows
 
-    def med(key):
-        return round(statistics.median(r[key] for r in per_round), 4)
+    def stat(key, fn):
+        return round(fn([r[key] for r in per_round]), 4)
 
-    ours_total = med("total_s")
+    steady = stat("total_s", statistics.median)
+    steps = [
+        k
+        for k in per_round[0]
+        if k.endswith("_s") and all(isinstance(r.get(k), float) for r in per_round)
+    ]
     return {
         "n": n,
         "d": d,
         "labels": m,
         "torch_threads": torch.get_num_threads(),
+        "load_before": round(load_before, 2),
+        "load_after": round(os.getloadavg()[0], 2),
         "ours": {
-            "refit_s": med("refit_s"),
-            "predict_s": med("predict_s"),
-            "acquisition_s": med("acquisition_s"),
-            "total_s": ours_total,
-            "modes": [r["posterior_mode"] for r in per_round],
-            "rounds": [
-                {k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()}
-                for r in per_round
-            ],
-            "full_predict_s": round(full_predict_s, 4),
-            "cold_round": {
-                k: (round(v, 4) if isinstance(v, float) else v) for k, v in cold.items()
-            },
+            "round_median_s": steady,
+            "round_max_s": stat("total_s", max),
+            "rounds": len(per_round),
+            "step_median_s": {k: stat(k, statistics.median) for k in steps},
+            "modes": [r.get("posterior_mode") for r in per_round],
+            "per_round": per_round,
+            "full_recompute_s": cold.get("posterior_update_s"),
+            "cold_round": cold,
             "setup_s": round(setup_s, 4),
         },
         "gpytorch_default": {
             "predict_s": round(g_s, 3),
-            "measured_rows": rows,
-            "extrapolated": rows < n,
-            "max_abs_diff_mean": err_mean,
-            "max_abs_diff_std": err_std,
+            "measured_s": round(g_measured, 3),
+            "extrapolated_from": rows if rows < n else None,
+            "batch_rows": 10_000,
+            "max_abs_diff_mean": float(np.abs(g_mean * 5 - mean_ours[:rows]).max()),
+            "max_abs_diff_std": float(np.abs(g_std * 5 - std_ours[:rows]).max()),
         },
-        "speedup_round": round(g_s / ours_total, 1),
-        "speedup_full_predict": round(g_s / full_predict_s, 1),
+        "speedup_round": round(g_s / steady, 1),
+        "speedup_full_recompute": round(g_s / cold["posterior_update_s"], 1),
         "peak_rss_mb_ours": round(peak_ours_mb, 1),
         "peak_rss_mb_with_gpytorch": round(
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
         ),
-        "cache_mb": round(n * m * 4 / 2**20, 1),
+        "features_mb": round(x.nbytes / 2**20, 1),
+        "cache_mb": round(cache_mb, 1),
     }
+
+
+def session(n: int, *, rounds: int, seed: int) -> dict:
+    """A simulated session: oracle labels, 10 per round, from 12 seed labels."""
+    from oddfinder.rank.gp_ranker import GPRanker
+
+    x, truth, prior = _features(n, 40, seed)
+    rng = np.random.default_rng(seed + 2)
+    oracle = np.where(truth, 5.0, rng.uniform(0.0, 1.0, size=n).round(0))
+    ranker = GPRanker(x, prior=prior, seed=seed)
+    # The researcher starts from 10 random galaxies and 2 known examples of the rare kind.
+    rows = np.concatenate(
+        [rng.choice(np.flatnonzero(~truth), 10, replace=False), np.flatnonzero(truth)[:2]]
+    )
+    labelled = np.zeros(n, bool)
+    labelled[rows] = True
+    record = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        ranker.fit(rows, oracle[rows])
+        picks = ranker.select(10, labelled)
+        total = time.perf_counter() - t0
+        timings = ranker.posterior.timings_
+        record.append((timings.get("mode"), total, timings.get("lml_gain")))
+        rows = np.concatenate([rows, picks])
+        labelled[picks] = True
+    # Drift of the incremental updates: the final posterior against a fresh full computation.
+    post = ranker.posterior
+    mean_inc, std_inc = post.mean_.copy(), post.std_.copy()
+    post._full(post.hyper_, post.rows_, post.y_)
+    drift_mean = float(np.abs(mean_inc - post.mean_).max())
+    drift_std = float(np.abs(std_inc - post.std_).max())
+    full = [t for mode, t, _ in record if mode == "full"]
+    inc = [t for mode, t, _ in record if mode == "incremental"]
+    return {
+        "n": n,
+        "rounds": rounds,
+        "final_labels": int(rows.size),
+        "positives_found": int(truth[rows].sum()),
+        "full_rounds": len(full),
+        "full_round_indices": [i for i, (mode, _, _) in enumerate(record) if mode == "full"],
+        "lml_gains": [None if g is None else round(g, 2) for _, _, g in record],
+        "full_round_median_s": round(statistics.median(full), 4) if full else None,
+        "incremental_round_median_s": round(statistics.median(inc), 4) if inc else None,
+        "total_s": round(sum(t for _, t, _ in record), 3),
+        "final_incremental_vs_full_max_abs_diff": {"mean": drift_mean, "std": drift_std},
+        "hyper_tol": ranker.posterior.hyper_tol,
+        "ml_tol": ranker.posterior.ml_tol,
+    }
+
+
+def _child(args: list[str]) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", *args], check=True, capture_output=True, text=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="round latency at survey scale")
-    parser.add_argument("--n", type=int, nargs="*", default=[100_000, 1_000_000])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--n", type=int, nargs="*", default=None)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--labels", type=int, default=500)
-    parser.add_argument("--gpytorch-rows", type=int, default=50_000)
+    parser.add_argument("--gpytorch-rows", type=int, default=20_000)
+    parser.add_argument("--session-n", type=int, default=None, help="default 1e6 (1e5 quick)")
+    parser.add_argument("--session-rounds", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--quick", action="store_true", help="N = 100000, 20-round session on 100000"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child-session", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.child:
-        print(
-            json.dumps(
-                measure(
-                    args.n[0],
-                    rounds=args.rounds,
-                    labels=args.labels,
-                    gpytorch_rows=args.gpytorch_rows,
-                    seed=args.seed,
-                )
-            )
-        )
+    if args.child_session:
+        n = args.session_n or 1_000_000
+        print(json.dumps(session(n, rounds=args.session_rounds, seed=args.seed)))
         return 0
+    if args.child:
+        result = measure(
+            args.n[0],
+            rounds=args.rounds,
+            labels=args.labels,
+            gpytorch_rows=args.gpytorch_rows,
+            seed=args.seed,
+        )
+        print(json.dumps(result))
+        return 0
+    sizes = args.n or ([100_000] if args.quick else [100_000, 1_000_000])
+    session_rounds = min(args.session_rounds, 20) if args.quick else args.session_rounds
+    session_n = args.session_n or (100_000 if args.quick else 1_000_000)
+    t0 = time.perf_counter()
     results = []
-    for n in args.n:
-        out = subprocess.run(
+    for n in sizes:
+        common = ["--rounds", str(args.rounds), "--labels", str(args.labels)]
+        common += ["--gpytorch-rows", str(min(args.gpytorch_rows, n)), "--seed", str(args.seed)]
+        results.append(_child(["--n", str(n), *common]))
+    sess = None
+    if session_rounds > 0:
+        sess = _child(
             [
-                sys.executable,
-                __file__,
-                "--child",
-                "--n",
-                str(n),
-                "--rounds",
-                str(args.rounds),
-                "--labels",
-                str(args.labels),
-                "--gpytorch-rows",
-                str(args.gpytorch_rows),
+                "--child-session",
+                "--session-n",
+                str(session_n),
+                "--session-rounds",
+                str(session_rounds),
                 "--seed",
                 str(args.seed),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
+            ]
         )
-        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    print(json.dumps({"results": results}, indent=1))
+    out = {
+        "results": results,
+        "session": sess,
+        "cpu_count": os.cpu_count(),
+        "bench_wall_s": round(time.perf_counter() - t0, 1),
+    }
+    print(json.dumps(out, indent=1))
     return 0
 
 
