@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -176,12 +175,11 @@ def embed_workspace_dask(
     from oddfinder.embed.encoders import load_encoder
     from oddfinder.embed.inference import (
         CHUNK_DIR,
-        _assemble,
         _chunk_tag,
+        _finish,
         _image_paths,
         has_images,
     )
-    from oddfinder.embed.reduce import reduce_features
     from oddfinder.errors import ImageError
 
     if not has_images(ws):
@@ -252,22 +250,14 @@ def embed_workspace_dask(
     missing = [k for k in range(n_chunks) if not chunk_path(k).is_file()]
     if missing:
         raise WorkspaceError(f"partitions {missing[:5]} of {chunk_dir} were not written: rerun")
-    embeddings = _assemble(
-        ws, [chunk_path(k) for k in range(n_chunks)], n, len(enc.answer_columns), enc
-    )
-    shutil.rmtree(chunk_dir, ignore_errors=True)
-    try:
-        (ws.path / CHUNK_DIR).rmdir()
-    except OSError:
-        pass
-    ws.update_meta(
-        encoder=enc.name,
-        encoder_version=enc.version,
-        encoder_image_size=enc.image_size,
-        embedding_dim=int(embeddings.shape[1]),
-        n_embedded=n,
+    chunks = [chunk_path(k) for k in range(n_chunks)]
+    return _finish(
+        ws,
+        enc,
+        chunks,
+        chunk_dir,
+        n,
+        len(enc.answer_columns),
+        components=components,
         embedded_on="dask",
     )
-    if components is not None:
-        reduce_features(ws, n_components=components)
-    return ws.embeddings()

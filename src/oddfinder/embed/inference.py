@@ -206,7 +206,25 @@ def embed_workspace(
     else:
         n_answers = len(enc.answer_columns)
 
-    embeddings = _assemble(ws, [chunk_path(k) for k in range(n_chunks)], n, n_answers, enc)
+    chunks = [chunk_path(k) for k in range(n_chunks)]
+    return _finish(ws, enc, chunks, chunk_dir, n, n_answers, components=components)
+
+
+def _finish(
+    ws: Workspace,
+    enc,
+    chunks: list[Path],
+    chunk_dir: Path,
+    n: int,
+    n_answers: int,
+    *,
+    components: int | None,
+    **meta,
+) -> np.ndarray:
+    """Assemble the chunks into the workspace, remove them, record the encoder, run the PCA."""
+    from oddfinder.embed.reduce import reduce_features
+
+    embeddings = _assemble(ws, chunks, n, n_answers, enc)
     shutil.rmtree(chunk_dir, ignore_errors=True)
     try:
         (ws.path / CHUNK_DIR).rmdir()
@@ -218,6 +236,7 @@ def embed_workspace(
         encoder_image_size=enc.image_size,
         embedding_dim=int(embeddings.shape[1]),
         n_embedded=n,
+        **meta,
     )
     if components is not None:
         reduce_features(ws, n_components=components)
