@@ -1,4 +1,5 @@
-"""Map: the UMAP map as a WebGL scatter; select galaxies to see, label, or search from."""
+"""Map: the UMAP map as a WebGL scatter; hover a galaxy to see its thumbnail, select galaxies
+to see, label, or search from."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import resources
 import state
 import streamlit as st
 import ui
+from map_component import hover_thumbnails
 
 st.header("Map")
 path = st.session_state["workspace"]
@@ -137,6 +139,7 @@ event = st.plotly_chart(
     width="stretch",
     config={"displaylogo": False},
 )
+hover_thumbnails(path, rows, values, label=color_by)
 
 selected: list[int] = []
 points = (event or {}).get("selection", {}).get("points", []) if event else []
@@ -148,7 +151,7 @@ for point in points:
         selected.append(int(data))
 selected = list(dict.fromkeys(selected))
 if not selected:
-    st.caption("Click a point, or draw a box or lasso, to see those galaxies here.")
+    st.caption("Draw a box or lasso around galaxies to see them here.")
     st.stop()
 
 MAX_SHOWN = 20

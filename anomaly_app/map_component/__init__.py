@@ -1,0 +1,168 @@
+"""Hover thumbnails for the Map page: a custom component (Streamlit components v2).
+
+Plotly's hover labels cannot show images and ``st.plotly_chart`` reports no hover events, so a
+small component, mounted next to the chart, listens to the chart's ``plotly_hover`` events in
+the browser and shows a floating card beside the cursor: the galaxy's thumbnail, its id and its
+colour value. The card comes from Python: the component sets its ``hover`` state to the
+hovered catalogue row, which reruns only the fragment around the component
+(:func:`hover_thumbnails`), and the fragment sends back :func:`hover_card` for that row. The
+browser caches the cards it has received, so a point hovered again shows at once. Nothing is
+loaded from the internet (plotly.js is the one ``st.plotly_chart`` already serves).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["hover_card", "hover_thumbnails"]
+
+_HERE = Path(__file__).resolve().parent
+COMPONENT_NAME = "oddfinder_map_hover"
+
+
+@functools.cache
+def _component() -> Callable:
+    import streamlit as st
+
+    return st.components.v2.component(
+        COMPONENT_NAME,
+        js=(_HERE / "hover.js").read_text(encoding="utf-8"),
+        isolate_styles=False,
+    )
+
+
+def _format(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float | np.floating):
+        return "" if not math.isfinite(float(value)) else f"{float(value):.3g}"
+    return str(value)
+
+
+def hover_card(
+    row: int,
+    *,
+    gid: str,
+    thumb: Path | None,
+    label: str,
+    value: object,
+) -> dict[str, object]:
+    """The card shown when galaxy ``row`` is hovered: its thumbnail as a data URL, id, value.
+
+    Parameters
+    ----------
+    row : int
+        Catalogue row of the galaxy.
+    gid : str
+        Its id.
+    thumb : Path or None
+        Its JPEG thumbnail; None (or a missing file) gives a card without an image.
+    label : str
+        What the map is coloured by.
+    value : object
+        The galaxy's colour value (NaN or None: shown as nothing).
+
+    Returns
+    -------
+    dict
+        ``row``, ``id``, ``label``, ``value`` (formatted text) and ``image``
+        (``data:image/jpeg;base64,...`` or None), JSON-serialisable.
+
+    Examples
+    --------
+    >>> card = hover_card(3, gid="g3", thumb=None, label="prior", value=0.12345)
+    >>> card["id"], card["value"], card["image"]
+    ('g3', '0.123', None)
+    """
+    image = None
+    if thumb is not None and Path(thumb).is_file():
+        data = base64.b64encode(Path(thumb).read_bytes()).decode("ascii")
+        image = f"data:image/jpeg;base64,{data}"
+    return {
+        "row": int(row),
+        "id": str(gid),
+        "label": str(label),
+        "value": _format(value),
+        "image": image,
+    }
+
+
+def _card_for(path: str, row: int, rows: np.ndarray, values: np.ndarray, label: str) -> dict:
+    import resources
+
+    ws = resources.workspace(path)
+    if not 0 <= row < ws.n:
+        return {}
+    at = int(np.searchsorted(rows, row))
+    value = values[at] if at < len(rows) and rows[at] == row else None
+    return hover_card(row, gid=str(ws.ids[row]), thumb=ws.thumb_path(row), label=label, value=value)
+
+
+def hover_thumbnails(
+    path: str,
+    rows: np.ndarray,
+    values: np.ndarray,
+    *,
+    label: str,
+    chart_key: str = "map_chart",
+    key: str = "map_hover",
+) -> None:
+    """Mount the hover component for the chart ``chart_key`` (call it after the chart).
+
+    Parameters
+    ----------
+    path : str
+        The workspace path.
+    rows : numpy.ndarray
+        The sorted catalogue rows drawn on the chart (its points' ``customdata``).
+    values : numpy.ndarray
+        Their colour values, aligned to ``rows``.
+    label : str
+        What the map is coloured by.
+    chart_key, key : str
+        The chart's widget key, and this component's.
+    """
+    import streamlit as st
+
+    st.html(f"<style>.st-key-{key} {{ display: none; }}</style>")
+    _hover_fragment(path, np.asarray(rows), np.asarray(values), label, chart_key, key)
+
+
+def _noop() -> None:
+    """State changes need a callback to be accepted; the fragment rerun does the work."""
+
+
+def _hover_fragment_body(
+    path: str, rows: np.ndarray, values: np.ndarray, label: str, chart_key: str, key: str
+) -> None:
+    import streamlit as st
+
+    state = st.session_state.get(key) or {}
+    hovered = state.get("hover") if hasattr(state, "get") else None
+    card = None
+    if isinstance(hovered, int | float) and not isinstance(hovered, bool):
+        card = _card_for(path, int(hovered), rows, values, label) or None
+    _component()(
+        key=key,
+        data={
+            "selector": f".st-key-{chart_key} .js-plotly-plot",
+            "workspace": str(path),
+            "colour": label,
+            "card": card,
+        },
+        default={"hover": None},
+        on_hover_change=_noop,
+        height=0,
+    )
+
+
+def _hover_fragment(*args) -> None:
+    import streamlit as st
+
+    st.fragment(_hover_fragment_body)(*args)
