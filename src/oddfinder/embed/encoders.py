@@ -6,6 +6,7 @@
 - ``zoobot:NAME``: a Zoobot encoder from the Hugging Face hub (``mwalmsley/zoobot-encoder-NAME``)
   through timm, e.g. ``zoobot:convnext_nano`` (needs the ``[zoobot]`` extra);
 - ``timm:NAME``: any timm model, pretrained, classifier removed (needs the ``[zoobot]`` extra);
+  ``timm:NAME@WEIGHTS`` / ``zoobot:NAME@WEIGHTS`` load a local weights file instead, offline;
 - ``file:PATH``: a local TorchScript file, a ``torch.export`` program (``.pt2``), or a
   state-dict checkpoint of the bundled architecture. Files are loaded safely
   (``torch.load(weights_only=True)``): a pickled ``nn.Module`` is refused.
@@ -302,7 +303,9 @@ def _bundled(path: Path, *, name: str, device: torch.device) -> Encoder:
     )
 
 
-def _timm(model_name: str, *, name: str, device: torch.device) -> Encoder:
+def _timm(
+    model_name: str, *, name: str, device: torch.device, weights: Path | None = None
+) -> Encoder:
     try:
         import timm
     except ImportError as error:
@@ -310,8 +313,13 @@ def _timm(model_name: str, *, name: str, device: torch.device) -> Encoder:
             f"encoder {name!r} needs timm: install the zoobot extra, "
             "pip install 'oddfinder[zoobot]'"
         ) from error
+    options: dict[str, Any] = {}
+    if weights is not None:
+        if not weights.is_file():
+            raise EncoderError(f"encoder weights not found: {weights}")
+        options["pretrained_cfg_overlay"] = {"file": str(weights)}  # no hub download
     try:
-        module = timm.create_model(model_name, pretrained=True, num_classes=0)
+        module = timm.create_model(model_name, pretrained=True, num_classes=0, **options)
     except Exception as error:
         raise EncoderError(f"cannot create timm model {model_name!r}: {error}") from error
     cfg = getattr(module, "pretrained_cfg", {}) or {}
@@ -363,6 +371,11 @@ def _file(path: Path, *, name: str, device: torch.device) -> Encoder:
 def load_encoder(spec: str = "bundled", *, device: str = "cpu") -> Encoder:
     """Load an encoder from a spec: ``bundled``, ``zoobot:NAME``, ``timm:NAME`` or ``file:PATH``.
 
+    ``zoobot:NAME`` and ``timm:NAME`` download pretrained weights from the Hugging Face hub;
+    ``timm:NAME@WEIGHTS`` (or ``zoobot:NAME@WEIGHTS``) builds the timm architecture ``NAME``
+    and loads the local weights file ``WEIGHTS`` instead, offline (e.g. a Zoobot encoder's
+    ``.safetensors`` copied to a cluster without internet).
+
     A TorchScript file may carry ``{"image_size", "mean", "std", "version"}`` as the extra file
     ``oddfinder.json`` (``torch.jit.save(m, path, _extra_files={"oddfinder.json": ...})``);
     otherwise it is fed 64 x 64 images scaled to [0, 1].
@@ -391,6 +404,10 @@ def load_encoder(spec: str = "bundled", *, device: str = "cpu") -> Encoder:
             )
         return _bundled(path, name="bundled", device=torch_device)
     if kind in ("zoobot", "timm") and arg:
+        arg, _, weights = arg.partition("@")
+        if weights:  # local weights: the timm architecture of that name, nothing downloaded
+            local = Path(weights).expanduser()
+            return _timm(arg, name=spec, device=resolve_device(device), weights=local)
         model_name = f"hf_hub:mwalmsley/zoobot-encoder-{arg}" if kind == "zoobot" else arg
         return _timm(model_name, name=spec, device=resolve_device(device))
     if kind == "file" and arg:

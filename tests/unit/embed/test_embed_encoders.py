@@ -93,3 +93,57 @@ def test_missing_timm_names_the_extra(monkeypatch, spec):
     monkeypatch.setattr(builtins, "__import__", no_timm)
     with pytest.raises(EncoderError, match=r"oddfinder\[zoobot\]"):
         load_encoder(spec, device="cpu")
+
+
+def _fake_timm(calls: list) -> object:
+    """A stand-in for timm (which needs torchvision, not installable beside this torch).
+
+    Its ``create_model`` builds a tiny network and loads the weights file named by
+    ``pretrained_cfg_overlay`` the way timm does, so the test exercises our loader's code:
+    the arguments it passes, the local-weights path, and how it reads the model's config.
+    """
+    import types
+
+    def create_model(name, *, pretrained, num_classes, pretrained_cfg_overlay=None):
+        calls.append((name, pretrained, num_classes, pretrained_cfg_overlay))
+        model = _Tiny()
+        if pretrained_cfg_overlay is not None:
+            state = torch.load(pretrained_cfg_overlay["file"], weights_only=True)
+            model.load_state_dict(state)
+        model.pretrained_cfg = {"input_size": (3, 40, 40), "mean": (0.5,) * 3, "std": (0.25,) * 3}
+        return model
+
+    return types.SimpleNamespace(create_model=create_model)
+
+
+def test_timm_encoder_loads_local_weights_offline(monkeypatch, tmp_path):
+    import sys
+
+    torch.manual_seed(1)
+    saved = _Tiny()
+    weights = tmp_path / "tiny.pth"
+    torch.save(saved.state_dict(), weights)
+    calls: list = []
+    monkeypatch.setitem(sys.modules, "timm", _fake_timm(calls))
+
+    encoder = load_encoder(f"zoobot:convnext_nano@{weights}", device="cpu")
+
+    name, pretrained, num_classes, overlay = calls[0]
+    assert (name, pretrained, num_classes) == ("convnext_nano", True, 0)  # no hub prefix
+    assert overlay == {"file": str(weights)}
+    assert encoder.image_size == 40 and encoder.embedding_dim == 6
+    batch = torch.randint(0, 255, (2, 3, 40, 40), dtype=torch.uint8)
+    expected = saved.eval()((batch.float() / 255 - 0.5) / 0.25)
+    torch.testing.assert_close(encoder.embed(batch), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_timm_hub_spec_and_missing_local_weights(monkeypatch, tmp_path):
+    import sys
+
+    calls: list = []
+    monkeypatch.setitem(sys.modules, "timm", _fake_timm(calls))
+    load_encoder("zoobot:convnext_nano", device="cpu")
+    assert calls[0][0] == "hf_hub:mwalmsley/zoobot-encoder-convnext_nano"
+    assert calls[0][3] is None
+    with pytest.raises(EncoderError, match="weights not found"):
+        load_encoder(f"timm:resnet18@{tmp_path / 'missing.pth'}", device="cpu")
