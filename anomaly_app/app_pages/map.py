@@ -10,7 +10,9 @@ import resources
 import state
 import streamlit as st
 import ui
-from map_component import hover_thumbnails
+from map_component import hover_thumbnails, view_box
+
+from oddfinder.map.view import choose_view, density_image
 
 st.header("Map")
 path = st.session_state["workspace"]
@@ -38,12 +40,15 @@ st.selectbox("Colour by", options, key="map_color")
 color_by = st.session_state["map_color"]
 
 n = len(coords)
-if n > LARGE:
-    rows = np.sort(np.random.default_rng(0).choice(n, size=SAMPLE, replace=False))
-else:
-    rows = np.arange(n)
-x = coords["x"].to_numpy()[rows]
-y = coords["y"].to_numpy()[rows]
+all_x = coords["x"].to_numpy(dtype=np.float64)
+all_y = coords["y"].to_numpy(dtype=np.float64)
+# Zoomed (the hover component reports the chart's view box): every galaxy in the box as points
+# when there are at most SAMPLE of them, else a density image of the box plus a sample.
+box = view_box(st.session_state.get("map_hover") or {})
+view = choose_view(all_x, all_y, box=box, max_points=SAMPLE, large=LARGE)
+rows = view.rows
+x = all_x[rows]
+y = all_y[rows]
 ids = ws.ids[rows]
 
 
@@ -70,8 +75,11 @@ def _values() -> tuple[np.ndarray, bool]:
 
 values, categorical = _values()
 fig = go.Figure()
-if n > LARGE:
-    counts, xedges, yedges = resources.density(path)
+if view.aggregated:
+    if box is None:
+        counts, xedges, yedges = resources.density(path)
+    else:
+        counts, xedges, yedges = density_image(all_x, all_y, box=box)
     fig.add_trace(
         go.Heatmap(
             z=np.log10(1 + counts.T),
@@ -83,7 +91,13 @@ if n > LARGE:
             opacity=0.6,
         )
     )
-    st.caption(f"{n:,} galaxies: density of all of them in grey, {SAMPLE:,} of them as points.")
+    where = "" if box is None else f" ({view.n_inside:,} in this view)"
+    st.caption(
+        f"{n:,} galaxies{where}: density of all of them in grey, {SAMPLE:,} of them as points."
+        + (" Zoom in to see every galaxy." if box is None else "")
+    )
+elif box is not None:
+    st.caption(f"Zoomed: all {view.n_inside:,} galaxies in this view. Autoscale to zoom out.")
 marker = {"size": 5 if len(rows) < 5000 else 3, "opacity": 0.85}
 if categorical:
     categories = sorted(set(values), key=lambda v: (v == "unlabelled", v))
@@ -130,16 +144,21 @@ fig.update_layout(
     xaxis={"showticklabels": False, "title": None, "zeroline": False},
     yaxis={"showticklabels": False, "title": None, "zeroline": False},
     legend={"itemsizing": "constant"},
+    uirevision=str(box),  # a new view box applies its ranges
 )
+if box is not None:
+    fig.update_xaxes(range=list(box[0]), autorange=False)
+    fig.update_yaxes(range=list(box[1]), autorange=False)
 event = st.plotly_chart(
     fig,
     key="map_chart",
     on_select="rerun",
     selection_mode=("points", "box", "lasso"),
     width="stretch",
-    config={"displaylogo": False},
+    # Double-click autoscales (back to the overview), not back to a zoomed figure's ranges.
+    config={"displaylogo": False, "doubleClick": "autosize"},
 )
-hover_thumbnails(path, rows, values, label=color_by)
+hover_thumbnails(path, rows, values, label=color_by, drawn_box=box)
 
 selected: list[int] = []
 points = (event or {}).get("selection", {}).get("points", []) if event else []

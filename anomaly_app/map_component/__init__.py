@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["hover_card", "hover_thumbnails"]
+__all__ = ["hover_card", "hover_thumbnails", "view_box"]
 
 _HERE = Path(__file__).resolve().parent
 COMPONENT_NAME = "oddfinder_map_hover"
@@ -93,6 +93,32 @@ def hover_card(
     }
 
 
+def view_box(state: object) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """The zoomed view box ``((x0, x1), (y0, y1))`` in the component's state, or None.
+
+    The browser sets ``view`` to ``{"x": [x0, x1], "y": [y0, y1]}`` when the chart is zoomed
+    and to None when it is reset (double-click, autoscale); anything malformed is None.
+
+    Examples
+    --------
+    >>> view_box({"view": {"x": [0, 1.5], "y": [-1, 2]}})
+    ((0.0, 1.5), (-1.0, 2.0))
+    >>> view_box({"view": None}) is None
+    True
+    """
+    view = state.get("view") if hasattr(state, "get") else None
+    if not hasattr(view, "get"):
+        return None
+    try:
+        (x0, x1), (y0, y1) = view.get("x"), view.get("y")
+        box = ((float(x0), float(x1)), (float(y0), float(y1)))
+    except (TypeError, ValueError):
+        return None
+    if not all(math.isfinite(v) for pair in box for v in pair) or x0 == x1 or y0 == y1:
+        return None
+    return box
+
+
 def _card_for(path: str, row: int, rows: np.ndarray, values: np.ndarray, label: str) -> dict:
     import resources
 
@@ -110,6 +136,7 @@ def hover_thumbnails(
     values: np.ndarray,
     *,
     label: str,
+    drawn_box: tuple | None = None,
     chart_key: str = "map_chart",
     key: str = "map_hover",
 ) -> None:
@@ -125,13 +152,16 @@ def hover_thumbnails(
         Their colour values, aligned to ``rows``.
     label : str
         What the map is coloured by.
+    drawn_box : tuple or None
+        The view box the page drew (:func:`view_box` of this component's state when the page
+        ran); when the browser reports another one (a zoom), the whole page reruns.
     chart_key, key : str
         The chart's widget key, and this component's.
     """
     import streamlit as st
 
     st.html(f"<style>.st-key-{key} {{ display: none; }}</style>")
-    _hover_fragment(path, np.asarray(rows), np.asarray(values), label, chart_key, key)
+    _hover_fragment(path, np.asarray(rows), np.asarray(values), label, drawn_box, chart_key, key)
 
 
 def _noop() -> None:
@@ -139,11 +169,19 @@ def _noop() -> None:
 
 
 def _hover_fragment_body(
-    path: str, rows: np.ndarray, values: np.ndarray, label: str, chart_key: str, key: str
+    path: str,
+    rows: np.ndarray,
+    values: np.ndarray,
+    label: str,
+    drawn_box: tuple | None,
+    chart_key: str,
+    key: str,
 ) -> None:
     import streamlit as st
 
     state = st.session_state.get(key) or {}
+    if view_box(state) != drawn_box:
+        st.rerun(scope="app")  # zoomed or reset: the page redraws the chart for the new view
     hovered = state.get("hover") if hasattr(state, "get") else None
     card = None
     if isinstance(hovered, int | float) and not isinstance(hovered, bool):
@@ -156,8 +194,9 @@ def _hover_fragment_body(
             "colour": label,
             "card": card,
         },
-        default={"hover": None},
+        default={"hover": None, "view": None},
         on_hover_change=_noop,
+        on_view_change=_noop,
         height=0,
     )
 

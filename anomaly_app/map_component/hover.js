@@ -2,6 +2,8 @@
 // Attaches plotly_hover / plotly_unhover listeners to the chart's graph div, shows a floating
 // card beside the cursor, and asks Python for the hovered galaxy's card (image, id, colour
 // value) through the "hover" state value; cards already received are cached in the page.
+// Also reports zooms: the "view" state value is the zoomed box {x: [x0, x1], y: [y0, y1]}, or
+// null after a reset, so the page can redraw the chart for that box.
 export default function (component) {
   const { data, setStateValue } = component;
   const S = (window.__oddfinderMapHover ||= { cache: new Map(), current: null, x: 0, y: 0 });
@@ -104,6 +106,21 @@ export default function (component) {
             if (S.current === row && S.setStateValue) S.setStateValue("hover", row);
           }, 60);
         }
+      });
+      // Zoom: send the view box to Python (debounced) so the page can redraw the chart with
+      // every galaxy in the box; autorange (double-click, autoscale) returns to the overview.
+      gd.on("plotly_relayout", (ev) => {
+        const keys = Object.keys(ev || {});
+        if (!keys.some((k) => k.startsWith("xaxis.") || k.startsWith("yaxis."))) return;
+        let view = null;
+        if (!keys.some((k) => k.endsWith(".autorange"))) {
+          const xr = gd._fullLayout.xaxis.range, yr = gd._fullLayout.yaxis.range;
+          view = { x: [Number(xr[0]), Number(xr[1])], y: [Number(yr[0]), Number(yr[1])] };
+        }
+        clearTimeout(S.viewTimer);
+        S.viewTimer = setTimeout(() => {
+          if (S.setStateValue) S.setStateValue("view", view);
+        }, 250);
       });
       gd.on("plotly_unhover", () => {
         S.current = null;

@@ -27,11 +27,11 @@ CHROMIUM_ARGS = [
 _FACTORY = Path(__file__).resolve().parents[1] / "app" / "workspace_factory.py"
 
 
-def _make_workspace(path: Path) -> Path:
+def _make_workspace(path: Path, **kwargs) -> Path:
     spec = importlib.util.spec_from_file_location("workspace_factory", _FACTORY)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.make_workspace(path, n=300, thumb_size=128)
+    return module.make_workspace(path, **{"n": 300, "thumb_size": 128, **kwargs})
 
 
 def _free_port() -> int:
@@ -41,12 +41,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def app_server(tmp_path):
-    """Start ``oddfinder app`` on a fresh workspace; yields ``(url, workspace)``."""
+def app_server(tmp_path, request):
+    """Start ``oddfinder app`` on a fresh workspace; yields ``(url, workspace)``.
+
+    Parametrize it indirectly with a dict to pass other ``make_workspace`` arguments.
+    """
     if not CHROMIUM.is_file():
         pytest.skip("needs /usr/bin/chromium (apt-get install chromium)")
     pytest.importorskip("playwright.sync_api")
-    workspace = _make_workspace(tmp_path / "ws")
+    workspace = _make_workspace(tmp_path / "ws", **getattr(request, "param", {}))
     port = _free_port()
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
