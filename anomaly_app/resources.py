@@ -20,7 +20,9 @@ __all__ = [
     "catalog",
     "density",
     "export_data",
+    "feature_map",
     "features",
+    "image_encoder",
     "label_store",
     "map_table",
     "prior",
@@ -107,6 +109,23 @@ def similarity_index(path: str, metric: str):
     if features(path) is None:
         return None
     return SimilarityIndex(similarity_features(workspace(path), n_components=10), metric=metric)
+
+
+@st.cache_resource(show_spinner="Loading the workspace's encoder…")
+def image_encoder(path: str):
+    """The encoder that embedded the workspace, for images users upload (raises
+    :class:`~oddfinder.embed.encoders.EncoderError` when it cannot be loaded)."""
+    from oddfinder.map.query_image import workspace_encoder
+
+    return workspace_encoder(workspace(path))
+
+
+@st.cache_resource(show_spinner="Reading the workspace's PCA…")
+def feature_map(path: str):
+    """The map from the encoder's embeddings to the workspace's features (its PCA)."""
+    from oddfinder.map.query_image import FeatureMap
+
+    return FeatureMap.from_workspace(workspace(path))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -13,8 +13,9 @@ import sys
 import resources
 import streamlit as st
 
-from oddfinder.errors import OddfinderError
+from oddfinder.errors import LabelError, OddfinderError
 from oddfinder.labels.loop import LabellingLoop
+from oddfinder.labels.seeds import SEED_SCORE, add_seed_examples, resolve_seed_examples
 from oddfinder.labels.store import check_researcher
 
 __all__ = [
@@ -25,10 +26,14 @@ __all__ = [
     "init_state",
     "move_focus",
     "next_round",
+    "seed_file_key",
     "send_to_similar",
     "set_researcher",
     "show_flash",
+    "similar_image_key",
+    "start_from_examples",
     "undo_label",
+    "want_more_like",
     "workspace_path",
 ]
 
@@ -52,6 +57,10 @@ DEFAULTS: dict[str, object] = {
     "export_format": "csv",
     "export_name": "",
     "map_color": "anomaly prior",
+    "seed_ids": "",  # "Start from examples": comma-separated ids
+    "seed_upload": 0,  # bumped to clear the ids-file uploader after use
+    "image_seed_pick": [],  # Similar page: neighbours of an uploaded image to keep as examples
+    "similar_image_n": 0,  # bumped to clear the Similar page's image uploader
 }
 
 
@@ -190,3 +199,77 @@ def send_to_similar(galaxy_id: str) -> None:
     """Callback of "Similar": show this galaxy's neighbours on the Similar page."""
     st.session_state["similar_target"] = str(galaxy_id)
     st.session_state["goto"] = "similar"
+
+
+# --- seed examples ("start from an example") ---------------------------------------------------
+def seed_file_key() -> str:
+    """Key of the "Start from examples" file uploader (a new key clears it)."""
+    return f"seed_file_{st.session_state.get('seed_upload', 0)}"
+
+
+def similar_image_key() -> str:
+    """Key of the Similar page's image uploader (a new key clears it)."""
+    return f"similar_image_{st.session_state.get('similar_image_n', 0)}"
+
+
+def start_from_examples() -> None:
+    """Callback of "Record examples and start the next round": the ids typed and the ids file
+    uploaded become the researcher's labels of 5, then the model refits on them."""
+    loop = current_loop()
+    if loop is None:
+        flash("warning", "Enter your name in the sidebar to give examples.")
+        return
+    text = str(st.session_state.get("seed_ids", "") or "").strip()
+    upload = st.session_state.get(seed_file_key())
+    if not text and upload is None:
+        flash("warning", "Give galaxy ids, or a file of ids, of galaxies you want more of.")
+        return
+    ws = resources.workspace(st.session_state["workspace"])
+    try:
+        ids: list[str] = []
+        if text:
+            ids += [str(g) for g in ws.ids[resolve_seed_examples(ws, text)]]
+        if upload is not None:
+            rows = resolve_seed_examples(ws, upload.getvalue(), name=upload.name)
+            ids += [str(g) for g in ws.ids[rows]]
+        recorded = add_seed_examples(loop.store, loop.researcher, ids, round=loop.round)
+        loop.next_round()
+    except OddfinderError as error:
+        flash("error", str(error))
+        return
+    st.session_state["seed_ids"] = ""
+    st.session_state["seed_upload"] = st.session_state.get("seed_upload", 0) + 1
+    st.session_state["focus"] = 0
+    flash(
+        "success",
+        f"Recorded {len(recorded)} example(s) as label {SEED_SCORE}; round {loop.round} is "
+        f"ranked from {len(loop.labels())} labels.",
+    )
+
+
+def want_more_like(galaxy_ids: list[str]) -> None:
+    """Callback of "Want more like this": record galaxies as the researcher's examples (5)."""
+    loop = current_loop()
+    if loop is None:
+        flash("warning", "Enter your name in the sidebar to give examples.")
+        return
+    ids = [str(g) for g in galaxy_ids if str(g)]
+    if not ids:
+        flash("warning", "Pick at least one galaxy first.")
+        return
+    try:
+        for gid in ids:
+            if gid not in loop.row_of:
+                raise LabelError(f"unknown galaxy id {gid!r}: it is not in this survey")
+        recorded = add_seed_examples(loop.store, loop.researcher, ids, round=loop.round)
+    except OddfinderError as error:
+        flash("error", str(error))
+        return
+    shown = ", ".join(recorded[:5]) + (
+        f" and {len(recorded) - 5} more" if len(recorded) > 5 else ""
+    )
+    flash(
+        "success",
+        f"Recorded {shown} as an example of what you want (label {SEED_SCORE}). "
+        "Press Next round on the Label page to re-rank.",
+    )

@@ -8,6 +8,7 @@ import streamlit as st
 import ui
 
 from oddfinder.labels.loop import INTERESTING_SCORE
+from oddfinder.labels.seeds import SEED_SCORE
 
 st.header("Label")
 path = st.session_state["workspace"]
@@ -23,6 +24,30 @@ if loop is None:
     st.stop()
 
 progress = loop.progress()
+with st.expander("Start from examples", expanded=progress["labels"] == 0):
+    st.caption(
+        "Seed your ranking with one or a few galaxies you want more of: each is saved as your "
+        f"label {SEED_SCORE} ({ui.SCORE_MEANING[SEED_SCORE]}) and the next round is ranked "
+        "from them."
+    )
+    st.text_input(
+        "Galaxy ids",
+        key="seed_ids",
+        placeholder="e.g. " + ", ".join(str(g) for g in loop.ids[:2]),
+        help="Comma-separated catalogue ids.",
+    )
+    st.file_uploader(
+        "…or a file of ids (one per line, or a CSV with an id column)",
+        type=["txt", "csv"],
+        key=state.seed_file_key(),
+    )
+    st.button(
+        "Record examples and start the next round",
+        key="seed_add",
+        icon=":material/add_task:",
+        on_click=state.start_from_examples,
+    )
+
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Labels given", progress["labels"])
 c2.metric("Round", progress["round"])

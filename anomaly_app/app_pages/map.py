@@ -181,4 +181,14 @@ if len(selected) > MAX_SHOWN:
     if prior is not None:
         selected = sorted(selected, key=lambda r: -np.nan_to_num(prior[r]))
     selected = selected[:MAX_SHOWN]
+shown_ids = [str(g) for g in ws.ids[selected]]
+st.button(
+    "Want more like this",
+    key="map_seed",
+    icon=":material/add_task:",
+    on_click=state.want_more_like,
+    args=(shown_ids,),
+    help=f"Record the {len(shown_ids)} galaxies shown below as your label 5 (exactly what I "
+    "want): seed examples for your ranking",
+)
 ui.galaxy_grid(selected, columns=5)

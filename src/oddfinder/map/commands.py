@@ -22,14 +22,30 @@ def _run_map(args: argparse.Namespace) -> int:
 
 
 def _run_similar(args: argparse.Namespace) -> int:
+    from oddfinder.errors import OddfinderError
     from oddfinder.io.workspace import Workspace
     from oddfinder.map.similarity import find_similar
 
+    if (args.id is None) == (args.image is None):
+        raise OddfinderError("give a galaxy ID or --image FILE (one of them)")
     ws = Workspace.open(args.workspace)
     components = None if args.components == 0 else args.components
-    table = find_similar(
-        ws, args.id, k=args.k, metric=args.metric, n_components=components, index=args.index
-    )
+    if args.image is not None:
+        from oddfinder.map.query_image import find_similar_to_image
+
+        table = find_similar_to_image(
+            ws,
+            args.image,
+            k=args.k,
+            metric=args.metric,
+            n_components=components,
+            index=args.index,
+            encoder=args.encoder,
+        ).drop(columns="row")
+    else:
+        table = find_similar(
+            ws, args.id, k=args.k, metric=args.metric, n_components=components, index=args.index
+        )
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     return 0
 
@@ -50,14 +66,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     similar = subparsers.add_parser(
         "similar",
-        help="print the galaxies nearest to one galaxy in feature space",
+        help="print the galaxies nearest to one galaxy, or to an image of your own",
         description=(
-            "Nearest neighbours of galaxy ID in the first principal components of the "
+            "Nearest neighbours of galaxy ID, or of an image file of your own (--image, "
+            "embedded with the workspace's encoder), in the first principal components of the "
             "embedding (exact search up to 10^6 galaxies, HNSW beyond)."
         ),
     )
     similar.add_argument("workspace", help="workspace folder (after `oddfinder embed`)")
-    similar.add_argument("id", help="the galaxy's id in the catalogue")
+    similar.add_argument("id", nargs="?", help="the galaxy's id in the catalogue")
+    similar.add_argument(
+        "--image",
+        metavar="FILE",
+        help="find the galaxies nearest to this JPEG, PNG or FITS image instead of an ID",
+    )
+    similar.add_argument(
+        "--encoder",
+        metavar="SPEC",
+        help="with --image: the encoder that embedded the workspace, when workspace.json's "
+        "cannot be loaded (e.g. file:PATH)",
+    )
     similar.add_argument("-k", type=int, default=20, help="number of neighbours (default 20)")
     similar.add_argument(
         "--metric", choices=("cosine", "euclidean"), default="cosine", help="default cosine"

@@ -25,6 +25,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--labels", metavar="CSV", help="read labels (id,score) from this CSV, not the store"
     )
     parser.add_argument(
+        "--seed-ids",
+        metavar="IDS|FILE",
+        help="start from examples: record these galaxies (ID1,ID2 or a text/CSV file of ids) "
+        "as the researcher's label 5 in the label store, then rank",
+    )
+    parser.add_argument(
         "--export",
         metavar="FILE",
         help="top-N table (.csv, .parquet or .fits); default WS/exports/top{N}_{researcher}.csv",
@@ -36,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from oddfinder.errors import LabelError
     from oddfinder.io.export import write_export
     from oddfinder.io.workspace import Workspace
     from oddfinder.labels.store import check_researcher
@@ -43,6 +50,18 @@ def _run(args: argparse.Namespace) -> int:
 
     researcher = check_researcher(args.researcher)
     ws = Workspace.open(args.workspace)
+    if args.seed_ids is not None:
+        from oddfinder.labels.seeds import record_seed_examples
+
+        if args.labels is not None:
+            raise LabelError(
+                "--seed-ids records seeds in the label store, which --labels CSV bypasses: "
+                "add them to the CSV with score 5 instead"
+            )
+        seeds = record_seed_examples(ws, researcher, args.seed_ids)
+        print(
+            f"recorded {len(seeds)} seed example(s) for {researcher} (label 5): " + " ".join(seeds)
+        )
     session, table = rank_workspace(
         ws,
         researcher,
