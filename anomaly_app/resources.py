@@ -56,9 +56,17 @@ def catalog(path: str) -> pd.DataFrame:
 
 @st.cache_resource(show_spinner=False)
 def features(path: str) -> np.ndarray | None:
-    """The ranking features, memory-mapped read-only, or None before ``oddfinder embed``."""
+    """The embedding's PCA features, memory-mapped read-only, or None before ``oddfinder embed``."""
     ws = workspace(path)
     return ws.features() if ws.has("features") else None
+
+
+@st.cache_resource(show_spinner=False)
+def ranking_features(path: str):
+    """What the interest model ranks on (PCA features plus morphometry when measured)."""
+    from oddfinder.rank.features import ranking_features as build
+
+    return build(workspace(path)) if features(path) is not None else None
 
 
 @st.cache_resource(show_spinner=False)

@@ -126,7 +126,7 @@ def current_loop() -> LabellingLoop | None:
         return None
     loops = st.session_state["loops"]
     if researcher not in loops:
-        values = resources.features(path)
+        values = resources.ranking_features(path)
         if values is None:
             return None
         ws = resources.workspace(path)
@@ -135,7 +135,8 @@ def current_loop() -> LabellingLoop | None:
                 resources.label_store(path),
                 researcher,
                 ids=ws.ids,
-                features=values,
+                features=values.values,
+                options=values.options,
                 prior=resources.prior(path),
                 row_of=ws.row_of,
             )

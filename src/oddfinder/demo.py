@@ -43,6 +43,7 @@ def build_demo(
         The workspace folder.
     """
     from oddfinder.embed import embed_workspace
+    from oddfinder.embed.morphometry import measure_workspace
     from oddfinder.io.ingest import ingest_images
     from oddfinder.io.workspace import Workspace
     from oddfinder.map import map_workspace
@@ -62,6 +63,9 @@ def build_demo(
     if not ws.has("features"):
         logger.info("embedding with the bundled encoder")
         embed_workspace(ws, workers=workers)
+    if not ws.has("morphometry"):
+        logger.info("measuring the morphometry of every image")
+        measure_workspace(ws, workers=workers)
     if not ws.has("prior"):
         logger.info("scoring the anomaly prior")
         score_workspace(ws)

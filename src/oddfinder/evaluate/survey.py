@@ -7,8 +7,6 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
 from oddfinder.errors import OddfinderError
 from oddfinder.evaluate.benchmark import DEFAULT_BUDGETS, run_benchmark
 from oddfinder.evaluate.oracle import truth_from_catalog
@@ -52,6 +50,7 @@ def open_or_build_workspace(source: str | os.PathLike, out: str | os.PathLike) -
             logger.info("reusing %s", target)
             return ws
     from oddfinder.embed import embed_workspace
+    from oddfinder.embed.morphometry import measure_workspace
     from oddfinder.io.ingest import ingest_images
 
     logger.info("ingesting %s into %s", source, target)
@@ -61,6 +60,7 @@ def open_or_build_workspace(source: str | os.PathLike, out: str | os.PathLike) -
         from oddfinder.embed import reduce_features
 
         reduce_features(ws)
+    measure_workspace(ws)
     return Workspace.open(target)
 
 
@@ -107,6 +107,7 @@ def run_benchmark_on(
 ) -> dict:
     """Benchmark ``methods`` on a workspace or manifest; writes ``out/results.json`` and
     ``out/precision_top100.png`` and returns the results."""
+    from oddfinder.rank.features import ranking_features
     from oddfinder.score.workspace import read_prior, score_workspace
 
     out = Path(out)
@@ -117,8 +118,9 @@ def run_benchmark_on(
     prior = read_prior(ws)
     if prior is None:
         prior = score_workspace(ws)
+    features = ranking_features(ws)
     results = run_benchmark(
-        np.asarray(ws.features(), dtype=np.float32),
+        features.values,
         scores,
         prior=prior,
         methods=methods,
@@ -126,7 +128,9 @@ def run_benchmark_on(
         batch=batch,
         seeds=seeds,
         seed_examples=seed_examples,
+        method_options={"gp": features.options},
     )
+    results["features"] = list(features.names)
     results["source"] = str(source)
     results["interesting"] = interesting
     results["score_column"] = score_column

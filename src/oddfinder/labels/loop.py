@@ -45,6 +45,8 @@ class LabellingLoop:
         ``{id: row}``; built from ``ids`` if not given.
     batch_size, seed, method
         Passed to :class:`~oddfinder.rank.session.RankingSession`.
+    options : mapping, optional
+        Further ranker options (e.g. the GP's feature ``groups``).
     """
 
     def __init__(
@@ -59,6 +61,7 @@ class LabellingLoop:
         batch_size: int = 10,
         seed: int = 0,
         method: str = "gp",
+        options: Mapping[str, Any] | None = None,
     ) -> None:
         self.store = store
         self.researcher = check_researcher(researcher)
@@ -69,6 +72,7 @@ class LabellingLoop:
         self.batch_size = int(batch_size)
         self.seed = int(seed)
         self.method = method
+        self.options = dict(options or {})
         self.round = 0
         self.batch: list[int] = []
         self._fitted: dict[int, int] = {}
@@ -85,6 +89,7 @@ class LabellingLoop:
             method=self.method,
             batch_size=self.batch_size,
             seed=self.seed,
+            **self.options,
         )
 
     def label_rows(self) -> dict[int, int]:

@@ -90,6 +90,9 @@ class GPRanker:
         docstring); otherwise the weight stays ``prior ** prior_power``.
     pool : int
         Candidates per acquisition considered by the kriging believer.
+    groups : array (d,) of int, optional
+        Feature blocks with a length scale each (see :class:`~oddfinder.rank.gp.GPInterest`),
+        e.g. from :func:`oddfinder.rank.features.ranking_features`.
     hyper_tol, tile_rows, max_cache_bytes
         Passed to :class:`~oddfinder.rank.posterior.CachedPosterior`.
     """
@@ -115,6 +118,7 @@ class GPRanker:
         hyper_tol: float = 0.1,
         tile_rows: int = 65536,
         max_cache_bytes: float = 6e9,
+        groups: np.ndarray | None = None,
     ) -> None:
         features = np.asarray(features)
         self.n = int(features.shape[0])
@@ -133,7 +137,23 @@ class GPRanker:
         logit = np.log(np.clip(self.prior, 1e-3, 1 - 1e-3) / np.clip(1 - self.prior, 1e-3, None))
         self._z = (logit - logit.mean()) / (logit.std() + 1e-12)
         self.scale_ = feature_scale(features, seed=seed)
-        self.gp = GPInterest(kernel=kernel, use_prior=use_prior_mean, feature_scale=self.scale_)
+        group_scales = None
+        if groups is not None:
+            groups = np.asarray(groups, dtype=np.int64).ravel()
+            if groups.shape != (features.shape[1],):
+                raise ValueError(
+                    f"groups has {groups.size} entries, the features {features.shape[1]} columns"
+                )
+            group_scales = np.array(
+                [feature_scale(features[:, groups == g], seed=seed) for g in np.unique(groups)]
+            )
+        self.gp = GPInterest(
+            kernel=kernel,
+            use_prior=use_prior_mean,
+            feature_scale=self.scale_,
+            groups=groups,
+            group_scales=group_scales,
+        )
         self.features = features
         self.posterior = CachedPosterior(
             features,

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from oddfinder.errors import LabelError, WorkspaceError
+from oddfinder.errors import LabelError
 from oddfinder.io.workspace import Workspace
 
 __all__ = ["export_table", "rank_workspace", "read_label_csv", "store_labels"]
@@ -94,11 +94,11 @@ def rank_workspace(
     Labels come from ``labels_csv`` when given, else from the workspace's label store.
     The prior is read from ``prior.parquet`` (computed and saved first when missing).
     """
+    from oddfinder.rank.features import ranking_features
     from oddfinder.rank.session import RankingSession
     from oddfinder.score.workspace import read_prior, score_workspace
 
-    if not ws.has("features"):
-        raise WorkspaceError(f"workspace {ws.path} has no features.npy: run `oddfinder embed`")
+    features = ranking_features(ws)
     prior = read_prior(ws)
     if prior is None:
         logger.info("no anomaly prior yet: computing it (isolation forest)")
@@ -110,11 +110,12 @@ def rank_workspace(
     rows = _rows_of(ws, labels, source)
     logger.info("%s: %d labels from %s", researcher, len(rows), source)
     session = RankingSession(
-        np.asarray(ws.features(), dtype=np.float32),
+        features.values,
         prior=prior,
         method=method,
         batch_size=batch_size,
         seed=seed,
+        **(features.options if method == "gp" else {}),
     )
     if rows:
         session.update(rows)

@@ -39,7 +39,9 @@ def score_workspace(ws: Workspace, *, method: str = "iforest", seed: int = 0) ->
     numpy.ndarray
         The prior, float32 in ``[0, 1]``, higher = more anomalous, row ``i`` = galaxy ``i``.
     """
-    features = np.asarray(ws.features(), dtype=np.float32)
+    from oddfinder.rank.features import ranking_features
+
+    features = ranking_features(ws).values
     logger.info("scoring %d galaxies with %s", features.shape[0], method)
     prior = score_features(features, method=method, seed=seed)
     ws.write_table("prior", pd.DataFrame({"id": ws.ids, "prior": prior, "method": method}))

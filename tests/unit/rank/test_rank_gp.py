@@ -134,3 +134,46 @@ def test_gpytorch_backend_fits_the_same_model():
     assert mean[0] > 2.5 > mean[1]
     gp.fit(x, y)  # warm start from the stored state
     assert np.isfinite(gp.predict(x)[0]).all()
+
+
+def test_group_length_scales_single_out_the_group_that_matters():
+    # Group 0: 6 dimensions of noise; group 1: 2 dimensions that decide the label.
+    rng = np.random.default_rng(3)
+    x = np.c_[rng.normal(size=(160, 6)), rng.normal(size=(160, 2))]
+    y = np.where(x[:, 6] + x[:, 7] > 1.5, 5.0, 0.0)
+    groups = np.r_[np.zeros(6, int), np.ones(2, int)]
+    gp = GPInterest(kernel="rq", groups=groups, group_scales=np.array([3.4, 1.6]))
+    gp.fit(x, y)
+    ls = np.asarray(gp.hyper_.lengthscale)
+    assert ls.shape == (8,)
+    assert ls[:6].min() / 3.4 > 2.0 * ls[6:].max() / 1.6  # noise group: longer, in its units
+    test = np.c_[rng.normal(size=(400, 6)), rng.normal(size=(400, 2))]
+    mean, _ = gp.predict(test)
+    truth = test[:, 6] + test[:, 7] > 1.5
+    assert mean[truth].mean() > mean[~truth].mean() + 1.5
+
+
+@pytest.mark.parametrize("kernel", ["rq", "matern", "rbf"])
+def test_group_likelihood_gradient_matches_finite_differences(kernel, monkeypatch):
+    import scipy.optimize
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(30, 5))
+    y = np.where(x[:, 0] > 0.5, 5.0, 0.0)
+    captured = {}
+
+    def fake_minimize(fun, x0, **kwargs):
+        captured["fun"], captured["x0"] = fun, np.asarray(x0, float)
+        return scipy.optimize.OptimizeResult(x=x0, fun=fun(x0)[0], nit=0)
+
+    monkeypatch.setattr(scipy.optimize, "minimize", fake_minimize)
+    groups = np.array([0, 0, 1, 1, 1])
+    GPInterest(kernel=kernel, groups=groups, group_scales=np.array([1.5, 2.0])).fit(x, y)
+    fun = captured["fun"]
+    theta = captured["x0"] + np.array([0.2, -0.3, 0.1, 0.5, 0.2, 0.0, 0.0])
+    _, grad = fun(theta)
+    for i in range(5):  # length scales, output scale, noise, alpha
+        step = np.zeros_like(theta)
+        step[i] = 1e-5
+        numeric = (fun(theta + step)[0] - fun(theta - step)[0]) / 2e-5
+        assert numeric == pytest.approx(grad[i], rel=1e-3, abs=1e-5)
