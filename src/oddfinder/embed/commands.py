@@ -104,7 +104,7 @@ def _train_selfsupervised(args: argparse.Namespace) -> int:
 
 
 def _embed(args: argparse.Namespace) -> int:
-    from oddfinder.embed.inference import embed_workspace
+    from oddfinder.embed.inference import embed_workspace, has_images
     from oddfinder.io.workspace import Workspace
 
     ws = Workspace.open(args.workspace)
@@ -136,6 +136,11 @@ def _embed(args: argparse.Namespace) -> int:
         f"({meta.get('encoder', 'precomputed')}), features {meta.get('feature_dim')}-d "
         f"(PCA keeps {100 * meta.get('pca_explained_variance_total', 0):.1f}% of the variance)"
     )
+    if not args.no_morphometry and has_images(ws):
+        from oddfinder.embed.morphometry import measure_workspace
+
+        table = measure_workspace(ws, workers=max(args.workers, 0))
+        print(f"{ws.path}: morphometry of {len(table)} images ({table.shape[1] - 1} measures)")
     return 0
 
 
@@ -227,6 +232,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="embed on a Dask cluster: a scheduler address (tcp://HOST:8786) or local:N for a "
         "LocalCluster of N processes; one chunk per task, resumable (needs oddfinder[dask])",
+    )
+    embed.add_argument(
+        "--no-morphometry",
+        action="store_true",
+        help="skip measuring each image's morphometry (WS/morphometry.parquet, which the "
+        "ranking uses beside the embedding)",
     )
     embed.set_defaults(func=_embed)
 

@@ -101,3 +101,20 @@ def test_workspace_without_images_or_with_a_missing_image_fails_clearly(tmp_path
     ws.write_table("catalog", catalog)
     with pytest.raises(WorkspaceError, match="no image paths"):
         measure_workspace(type(ws).open(ws.path), workers=0)
+
+
+def test_embed_command_measures_morphometry_unless_told_not_to(tmp_path, capsys):
+    import torch
+
+    from oddfinder.cli import main
+    from oddfinder.io.workspace import Workspace
+
+    torch.set_num_threads(1)
+    ws = make_workspace(tmp_path / "a", 16)
+    assert main(["embed", str(ws.path), "--workers", "0", "--device", "cpu"]) == 0
+    assert "morphometry of 16 images" in capsys.readouterr().out
+    ws = Workspace.open(ws.path)
+    assert ws.has("morphometry") and ranking_features(ws).groups is not None
+    other = make_workspace(tmp_path / "b", 16)
+    assert main(["embed", str(other.path), "--workers", "0", "--no-morphometry"]) == 0
+    assert not Workspace.open(other.path).has("morphometry")
