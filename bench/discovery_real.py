@@ -2,12 +2,17 @@
 
 Sets: ``hsc`` (HSC anomalies, ``interesting == 1``), ``rings`` (all non-rings plus 5% of the
 rings, several draws), ``gz1`` (GZ1 dev, ``is_merger == 1``). Features come from a workspace
-when ``--workspace-root`` holds ``<set>/features.npy`` (the bundled encoder); otherwise, and
-said so in the output, from raw pixels: images downsampled to 32x32 RGB, then PCA to 40.
+when ``--workspace-root`` holds ``<set>/features.npy``: the ranking features of
+:func:`oddfinder.rank.features.ranking_features` (the bundled encoder's PCA, plus morphometry
+when the workspace has it, as a second group for the GP; ``--no-morphometry`` leaves it out);
+otherwise, and said so in the output, from raw pixels: images 32x32 RGB, then PCA to 40.
+``--seed-examples K`` also runs every set with K interesting galaxies given up front (cold and
+seeded starts side by side, the seeded ones named ``<set>_seeded<K>``).
 
 Usage::
 
-    .venv/bin/python bench/discovery_real.py --sets hsc,rings,gz1 --seeds 5 --labels 200
+    .venv/bin/python bench/discovery_real.py --sets hsc,rings,gz1 --seeds 5 --labels 200 \
+        --workspace-root WS_ROOT --seed-examples 1
 """
 
 from __future__ import annotations
@@ -50,11 +55,13 @@ def pixel_features(folder: Path, cache: Path, *, size: int = 32) -> tuple[pd.Dat
     return manifest, feats
 
 
-def workspace_features(root: Path, name: str):
+def workspace_features(root: Path, name: str, *, morphometry: bool = True):
     from oddfinder.io.workspace import Workspace
+    from oddfinder.rank.features import ranking_features
 
     ws = Workspace.open(root / name)
-    return ws.catalog, np.asarray(ws.features(), np.float32)
+    features = ranking_features(ws, morphometry=morphometry)
+    return ws.catalog, features.values, features.groups, "+".join(features.names)
 
 
 def main(argv=None) -> int:
@@ -69,6 +76,8 @@ def main(argv=None) -> int:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/oddfinder_bench_cache"))
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
     parser.add_argument("--gp-options", default="{}", help="JSON of GPRanker options")
+    parser.add_argument("--seed-examples", type=int, default=0, help="also run seeded starts")
+    parser.add_argument("--no-morphometry", action="store_true", help="embedding PCA only")
     parser.add_argument(
         "--manifest",
         type=Path,
@@ -93,9 +102,12 @@ def main(argv=None) -> int:
     for key in args.sets.split(","):
         folder_name, expr = sets[key]
         folder = args.manifest.parent if key == "custom" else DATA / folder_name
+        groups = None
         if args.workspace_root and (args.workspace_root / folder_name / "features.npy").is_file():
-            catalog, feats = workspace_features(args.workspace_root, folder_name)
-            source = f"workspace {args.workspace_root / folder_name}"
+            catalog, feats, groups, names = workspace_features(
+                args.workspace_root, folder_name, morphometry=not args.no_morphometry
+            )
+            source = f"workspace {args.workspace_root / folder_name} ({names})"
         else:
             catalog, feats = pixel_features(folder, args.cache)
             source = "raw pixels 32x32 RGB -> PCA 40"
@@ -112,39 +124,52 @@ def main(argv=None) -> int:
             x, t = feats[keep], truth[keep]
             prior = score_features(x)
             n_lab = min(args.labels, x.shape[0] // 2)
-            t0 = time.perf_counter()
-            res = run_benchmark(
-                x,
-                t,
-                prior=prior,
-                methods=methods,
-                labels=[b for b in budgets if b <= n_lab],
-                seeds=args.seeds,
-                method_options={"gp": json.loads(args.gp_options)},
-            )
-            name = key if draws == 1 else f"{key}_draw{draw}"
-            summary = {
-                "n": res["n"],
-                "n_interesting": res["n_interesting"],
-                "features": source,
-                "labels": res["labels"],
-                "seconds": round(time.perf_counter() - t0, 1),
-            }
-            for m, s in res["methods"].items():
-                summary[m] = {
-                    k: s[k]
-                    for k in (
-                        *("p@20", "p@50", "p@100", "ap", "ap_unlabelled", "found"),
-                        *("p@20_min", "p@50_min", "ap_min", "ap_unlabelled_min"),
-                    )
-                }
-            report["sets"][name] = summary
-            print(json.dumps({name: summary}), file=sys.stderr)
+            gp_options = json.loads(args.gp_options)
+            if groups is not None:
+                gp_options["groups"] = groups
+            for seed_examples in sorted({0, args.seed_examples}):
+                t0 = time.perf_counter()
+                res = run_benchmark(
+                    x,
+                    t,
+                    prior=prior,
+                    methods=methods,
+                    labels=[b for b in budgets if b <= n_lab],
+                    seeds=args.seeds,
+                    seed_examples=seed_examples,
+                    method_options={"gp": gp_options},
+                )
+                name = key if draws == 1 else f"{key}_draw{draw}"
+                if seed_examples:
+                    name += f"_seeded{seed_examples}"
+                report["sets"][name] = _summary(res, source, time.perf_counter() - t0)
+                print(json.dumps({name: report["sets"][name]}), file=sys.stderr)
     text = json.dumps(report, indent=1)
     if args.out:
         args.out.write_text(text + "\n")
     print(text)
     return 0
+
+
+def _summary(res: dict, source: str, seconds: float) -> dict:
+    """The headline metrics of one benchmark run (mean and worst seed per budget)."""
+    summary = {
+        "n": res["n"],
+        "n_interesting": res["n_interesting"],
+        "seed_examples": res["seed_examples"],
+        "features": source,
+        "labels": res["labels"],
+        "seconds": round(seconds, 1),
+    }
+    for m, s in res["methods"].items():
+        summary[m] = {
+            k: s[k]
+            for k in (
+                *("p@20", "p@50", "p@100", "ap", "ap_unlabelled", "found"),
+                *("p@20_min", "p@50_min", "ap_min", "ap_unlabelled_min", "found_min"),
+            )
+        }
+    return summary
 
 
 if __name__ == "__main__":
