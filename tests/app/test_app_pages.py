@@ -5,27 +5,13 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from _app_helpers import batch_ids as _batch
+from _app_helpers import metric_value as _metric
+from _app_helpers import start as _start
 
 from oddfinder.labels.store import LabelStore
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
-
-
-def _start(at, researcher="ada"):
-    at.run()
-    assert not at.exception
-    at.text_input(key="researcher_input").set_value(researcher).run()
-    assert not at.exception
-    return at
-
-
-def _batch(at):
-    """Galaxy ids shown on the Label page, in order."""
-    return [b.key.split("_")[1] for b in at.button if b.key and b.key.endswith("_0")]
-
-
-def _metric(at, label):
-    return next(m.value for m in at.metric if m.label.startswith(label))
 
 
 def test_no_researcher_asks_for_a_name(app):

@@ -9,6 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _app_helpers import batch_ids as _batch
+from _app_helpers import metric_value as _metric
+from _app_helpers import start as _start
 from PIL import Image
 
 from oddfinder.labels.store import LabelStore
@@ -25,22 +28,6 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-def _start(at, researcher="ada"):
-    at.run()
-    assert not at.exception
-    at.text_input(key="researcher_input").set_value(researcher).run()
-    assert not at.exception
-    return at
-
-
-def _batch(at):
-    return [b.key.split("_")[1] for b in at.button if b.key and b.key.endswith("_0")]
-
-
-def _metric(at, label):
-    return next(m.value for m in at.metric if m.label.startswith(label))
 
 
 def _labels(workspace, researcher="ada"):

@@ -161,14 +161,9 @@ def load_workspace_images(
             f"workspace {ws.path} has no image paths (precomputed embeddings?): "
             "self-supervised training needs the survey's images"
         )
-    column = ws.catalog["path"]
-    missing = np.flatnonzero(column.isna().to_numpy())
-    if missing.size:
-        row = int(missing[0])
-        raise WorkspaceError(
-            f"{ws.path / 'catalog.parquet'}: row {row} (id {ws.ids[row]}) has no image path"
-        )
-    paths = [str(p) for p in column]
+    from oddfinder.embed.inference import _image_paths
+
+    paths = _image_paths(ws)
     images = np.empty((len(paths), 3, image_size, image_size), dtype=np.uint8)
 
     def read(row: int) -> int:
