@@ -79,6 +79,12 @@ def main(argv=None) -> int:
     parser.add_argument("--seed-examples", type=int, default=0, help="also run seeded starts")
     parser.add_argument("--no-morphometry", action="store_true", help="embedding PCA only")
     parser.add_argument(
+        "--prior",
+        default="iforest",
+        help="iforest (default), lof, or answer:COLUMN (the bundled CNN's answer; needs a "
+        "workspace) as every method's prior",
+    )
+    parser.add_argument(
         "--manifest",
         type=Path,
         default=None,
@@ -122,7 +128,16 @@ def main(argv=None) -> int:
             else:
                 keep = np.arange(truth.size)
             x, t = feats[keep], truth[keep]
-            prior = score_features(x)
+            if args.prior.startswith("answer:"):
+                from oddfinder.io.workspace import Workspace
+                from oddfinder.score.workspace import answer_prior
+
+                if not args.workspace_root:
+                    parser.error("--prior answer:COLUMN needs --workspace-root")
+                ws = Workspace.open(args.workspace_root / folder_name)
+                prior = answer_prior(ws, args.prior.split(":", 1)[1])[keep]
+            else:
+                prior = score_features(x, method=args.prior)
             n_lab = min(args.labels, x.shape[0] // 2)
             gp_options = json.loads(args.gp_options)
             if groups is not None:
@@ -143,6 +158,7 @@ def main(argv=None) -> int:
                 if seed_examples:
                     name += f"_seeded{seed_examples}"
                 report["sets"][name] = _summary(res, source, time.perf_counter() - t0)
+                report["sets"][name]["prior_source"] = args.prior
                 print(json.dumps({name: report["sets"][name]}), file=sys.stderr)
     text = json.dumps(report, indent=1)
     if args.out:

@@ -80,7 +80,9 @@ class GPRanker:
     positive : float
         Labels at or above this count as positive (interesting).
     prior_power : float
-        Exponent on the prior in the exploration score (< 1 flattens it).
+        Exponent on the prior in the exploration score (< 1 flattens it). 0.5 by default:
+        against 1, AP at 200 labels rose on GZ1 mergers (0.65 -> 0.72) and HSC (0.74 -> 0.79)
+        and held on rare rings (0.60 -> 0.58, inside the draw-to-draw spread); README.
     use_prior_mean : bool
         Fit ``c + w * prior(x)`` as the GP mean, with ``0 <= w <= 2`` (off by default: it
         helped slightly where the researcher likes anomalies, HSC, and hurt badly where most
@@ -111,7 +113,7 @@ class GPRanker:
         kappa: float = 2.0,
         explore: float = 0.1,
         positive: float = 3.0,
-        prior_power: float = 1.0,
+        prior_power: float = 0.5,
         use_prior_mean: bool = False,
         learn_prior: bool = True,
         pool: int = 500,

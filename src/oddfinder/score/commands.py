@@ -11,12 +11,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``score`` subcommand."""
     parser = subparsers.add_parser(
         "score",
-        help="anomaly prior (isolation forest or LOF) of every galaxy -> WS/prior.parquet",
+        help="prior of every galaxy (isolation forest, LOF, or a CNN answer) -> WS/prior.parquet",
     )
     parser.add_argument("workspace", help="workspace folder")
-    parser.add_argument("--method", choices=("iforest", "lof"), default="iforest")
+    parser.add_argument(
+        "--method",
+        type=_method,
+        default="iforest",
+        help="iforest (default) or lof: anomaly priors; answer:COLUMN: the bundled CNN's answer "
+        "COLUMN (e.g. answer:merging) as an informative prior",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.set_defaults(func=_run)
+
+
+def _method(value: str) -> str:
+    if value in ("iforest", "lof") or (value.startswith("answer:") and len(value) > 7):
+        return value
+    raise argparse.ArgumentTypeError(f"{value!r}: use iforest, lof or answer:COLUMN")
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -45,7 +45,9 @@ def test_gp_learns_how_far_to_trust_the_prior():
         assert w.max() == 1.0 and w.min() > 0
     fixed = GPRanker(x, prior=prior, seed=0, learn_prior=False)
     fixed.fit(rows, np.where(prior[rows] < 0.2, 5.0, 0.0))
-    np.testing.assert_allclose(fixed.explore_weight(), prior, rtol=1e-6)
+    expected = np.clip(prior, 1e-3, None) ** fixed.prior_power
+    np.testing.assert_allclose(fixed.explore_weight(), expected, rtol=1e-6)
+    assert fixed.prior_power == 0.5  # the default: the square root flattens extreme anomalies
 
 
 def test_ucb_and_top_candidates():

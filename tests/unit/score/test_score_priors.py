@@ -67,3 +67,23 @@ def test_cli_score(tmp_path, capsys):
     assert main(["score", str(ws.path), "--method", "lof"]) == 0
     assert ws.read_table("prior")["method"].iloc[0] == "lof"
     assert main(["score", str(tmp_path / "nope")]) == 2
+
+
+def test_answer_prior_ranks_by_the_cnn_answer(tmp_path, capsys):
+    from oddfinder.cli import main
+    from oddfinder.errors import WorkspaceError
+
+    x, _ = _data(3)
+    ws = _workspace(tmp_path, x)
+    with pytest.raises(WorkspaceError, match=r"no answers\.parquet"):
+        score_workspace(ws, method="answer:merging")
+    merging = np.linspace(0.0, 1.0, len(x))[::-1]
+    ws.write_table("answers", pd.DataFrame({"id": ws.ids, "merging": merging, "bar": 0.5}))
+    prior = score_workspace(ws, method="answer:merging")
+    assert prior[0] == 1.0 and prior[-1] == 0.0 and (np.diff(prior) < 0).all()
+    assert ws.read_table("prior")["method"].iloc[0] == "answer:merging"
+    with pytest.raises(WorkspaceError, match="no answer 'ring': use one of merging, bar"):
+        score_workspace(ws, method="answer:ring")
+    assert main(["score", str(ws.path), "--method", "answer:bar"]) == 0
+    with pytest.raises(SystemExit):
+        main(["score", str(ws.path), "--method", "answer:"])
