@@ -92,6 +92,8 @@ class GPRanker:
         docstring); otherwise the weight stays ``prior ** prior_power``.
     pool : int
         Candidates per acquisition considered by the kriging believer.
+    mean : {"zero", "constant"}
+        The GP's prior mean (see :class:`~oddfinder.rank.gp.GPInterest`).
     groups : array (d,) of int, optional
         Feature blocks with a length scale each (see :class:`~oddfinder.rank.gp.GPInterest`),
         e.g. from :func:`oddfinder.rank.features.ranking_features`.
@@ -121,6 +123,7 @@ class GPRanker:
         tile_rows: int = 65536,
         max_cache_bytes: float = 6e9,
         groups: np.ndarray | None = None,
+        mean: str = "zero",
     ) -> None:
         features = np.asarray(features)
         self.n = int(features.shape[0])
@@ -155,6 +158,7 @@ class GPRanker:
             feature_scale=self.scale_,
             groups=groups,
             group_scales=group_scales,
+            mean=mean,
         )
         self.features = features
         self.posterior = CachedPosterior(

@@ -82,10 +82,14 @@ def fit_hyper_gpytorch(gp, x_scaled: np.ndarray, y01: np.ndarray, p: np.ndarray,
         model.covar_module.outputscale = gp.default_outputscale
         likelihood.noise = max(gp.default_noise, gp.noise_floor * 1.01)
         with torch.no_grad():
-            model.mean_module.constant.fill_(float(np.mean(y01)))
+            model.mean_module.constant.fill_(
+                float(np.mean(y01)) if getattr(gp, "mean", "constant") == "constant" else 0.0
+            )
         steps = gp.fit_steps
     if not gp.use_prior:
         model.mean_module.weight.requires_grad_(False)
+    if getattr(gp, "mean", "constant") == "zero":
+        model.mean_module.constant.requires_grad_(False)
     model.train()
     likelihood.train()
     optimizer = torch.optim.Adam([q for q in model.parameters() if q.requires_grad], lr=gp.lr)

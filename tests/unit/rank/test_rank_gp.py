@@ -177,3 +177,17 @@ def test_group_likelihood_gradient_matches_finite_differences(kernel, monkeypatc
         step[i] = 1e-5
         numeric = (fun(theta + step)[0] - fun(theta - step)[0]) / 2e-5
         assert numeric == pytest.approx(grad[i], rel=1e-3, abs=1e-5)
+
+
+def test_zero_mean_reverts_to_boring_far_from_the_labels():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(60, 2))
+    y = np.where(x[:, 0] > 0.8, 5.0, 0.0)
+    far = np.array([[40.0, 40.0]])
+    zero = GPInterest(kernel="rbf", mean="zero").fit(x, y)
+    constant = GPInterest(kernel="rbf", mean="constant").fit(x, y)
+    assert zero.hyper_.constant == 0.0
+    assert abs(zero.predict(far)[0][0]) < 1e-3
+    assert constant.predict(far)[0][0] == pytest.approx(5.0 * constant.hyper_.constant, abs=1e-3)
+    with pytest.raises(ValueError, match="unknown mean"):
+        GPInterest(mean="average")
