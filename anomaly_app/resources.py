@@ -70,6 +70,25 @@ def ranking_features(path: str):
 
 
 @st.cache_resource(show_spinner=False)
+def prior_method(path: str) -> str | None:
+    """How the saved prior was made (``iforest``, ``lof``, ``answer:COLUMN``), or None."""
+    ws = workspace(path)
+    if not ws.has("prior"):
+        return None
+    table = ws.read_table("prior")
+    return str(table["method"].iloc[0]) if "method" in table.columns and len(table) else None
+
+
+@st.cache_resource(show_spinner=False)
+def answer_names(path: str) -> list[str]:
+    """The bundled CNN's answers saved in the workspace (empty without ``answers.parquet``)."""
+    ws = workspace(path)
+    if not ws.has("answers"):
+        return []
+    return [c for c in ws.read_table("answers").columns if c != "id"]
+
+
+@st.cache_resource(show_spinner=False)
 def prior(path: str) -> np.ndarray | None:
     """The anomaly prior aligned to catalogue rows, or None before ``oddfinder score``."""
     ws = workspace(path)

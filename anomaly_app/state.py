@@ -26,8 +26,11 @@ __all__ = [
     "init_state",
     "move_focus",
     "next_round",
+    "prior_label",
+    "prior_options",
     "seed_file_key",
     "send_to_similar",
+    "set_prior",
     "set_researcher",
     "show_flash",
     "similar_image_key",
@@ -200,6 +203,52 @@ def send_to_similar(galaxy_id: str) -> None:
     """Callback of "Similar": show this galaxy's neighbours on the Similar page."""
     st.session_state["similar_target"] = str(galaxy_id)
     st.session_state["goto"] = "similar"
+
+
+# --- the prior (first guess) ------------------------------------------------------------------
+PRIOR_CHOICES = {"anomalous (isolation forest)": "iforest", "anomalous (LOF)": "lof"}
+ANSWER_LABEL = "CNN answer: "
+
+
+def prior_options(path: str) -> list[str]:
+    """Labels of the prior choices: the anomaly priors, then one per CNN answer."""
+    return [*PRIOR_CHOICES, *(ANSWER_LABEL + a for a in resources.answer_names(path))]
+
+
+def prior_label(method: str | None) -> str | None:
+    """The choice label of a saved prior's method (None when unknown)."""
+    for label, value in PRIOR_CHOICES.items():
+        if value == method:
+            return label
+    if method and method.startswith("answer:"):
+        return ANSWER_LABEL + method.split(":", 1)[1]
+    return None
+
+
+def set_prior() -> None:
+    """Callback of the sidebar's "First guess": rescore the workspace's prior, rebuild rankings.
+
+    The prior is the workspace's (``prior.parquet``), so the choice applies to every researcher
+    labelling it; their labels are untouched, their next rounds start from the new prior.
+    """
+    from oddfinder.score.workspace import score_workspace
+
+    label = str(st.session_state.get("prior_choice") or "")
+    method = PRIOR_CHOICES.get(label)
+    if method is None and label.startswith(ANSWER_LABEL):
+        method = "answer:" + label[len(ANSWER_LABEL) :]
+    if method is None:
+        return
+    path = st.session_state["workspace"]
+    try:
+        score_workspace(resources.workspace(path), method=method)
+    except OddfinderError as error:
+        flash("error", str(error))
+        return
+    resources.prior.clear()
+    resources.prior_method.clear()
+    st.session_state["loops"] = {}
+    flash("success", f"The first guess is now {label}: the next rounds start from it.")
 
 
 # --- seed examples ("start from an example") ---------------------------------------------------

@@ -51,6 +51,20 @@ with st.sidebar:
     known = resources.label_store(path).researchers()
     if known:
         st.caption("Researchers here: " + ", ".join(known))
+    options = state.prior_options(path)
+    current = state.prior_label(resources.prior_method(path))
+    if st.session_state.get("prior_choice") not in options:
+        st.session_state["prior_choice"] = current if current in options else None
+    st.selectbox(
+        "First guess",
+        options,
+        key="prior_choice",
+        on_change=state.set_prior,
+        placeholder="anomaly prior",
+        help="What orders the first batches before your labels take over: the most anomalous "
+        "galaxies, or one of the bundled CNN's answers when your interest matches one of its "
+        "questions (e.g. merging). Applies to everyone labelling this workspace.",
+    )
 
 pages = {
     "label": st.Page("app_pages/label.py", title="Label", icon=":material/label:", default=True),
