@@ -3,14 +3,8 @@ label given before the kill is there, and the researcher's batch resumes."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
+import importlib.util
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,57 +13,19 @@ from oddfinder.survey.synthetic_embeddings import synthetic_workspace
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+_BROWSER = Path(__file__).resolve().parents[1] / "e2e" / "_browser.py"
+_spec = importlib.util.spec_from_file_location("_browser", _BROWSER)
+_browser = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_browser)
+CHROMIUM, ARGS = _browser.CHROMIUM, _browser.CHROMIUM_ARGS
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _start(workspace: Path, port: int, log: Path):
+    return _browser.start_app(workspace, port, log)
 
 
-def _start(workspace: Path, port: int, log: Path) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "oddfinder.cli",
-            "app",
-            str(workspace),
-            "--port",
-            str(port),
-            "--headless",
-        ],
-        stdout=log.open("a"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: oddfinder app and streamlit
-    )
-    deadline = time.monotonic() + 90
-    while True:
-        if server.poll() is not None:
-            pytest.fail(f"oddfinder app exited: {log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                return server
-        except OSError:
-            if time.monotonic() > deadline:
-                pytest.fail("oddfinder app did not become healthy within 90 s")
-            time.sleep(0.5)
-
-
-def _kill(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=30)
+def _kill(server) -> None:
+    _browser.stop_app(server, kill=True)
 
 
 def _labels(workspace: Path) -> list[tuple[str, int]]:
@@ -108,7 +64,7 @@ def test_app_killed_mid_labelling_keeps_every_label(tmp_path):
     expect = sync_api.expect
     expect.set_options(timeout=30_000)
     ws = synthetic_workspace(tmp_path / "ws", 3000, dim=16, n_features=8)
-    port, log = _free_port(), tmp_path / "server.log"
+    port, log = _browser.free_port(), tmp_path / "server.log"
     server = _start(ws.path, port, log)
     url = f"http://127.0.0.1:{port}"
     keys = ["5", "0", "3", "1", "4", "2"]

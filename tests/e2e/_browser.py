@@ -1,0 +1,77 @@
+"""Shared by the browser tests: Debian's Chromium, its offline flags, and a real app server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "free_port", "start_app", "stop_app"]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_app(workspace: Path, port: int, log: Path, *, timeout: float = 90.0):
+    """Start ``oddfinder app WORKSPACE`` in its own process group; return once it is healthy.
+
+    Output is appended to ``log``; a server that exits or stays unhealthy fails the test.
+    """
+    command = [sys.executable, "-m", "oddfinder.cli", "app", str(workspace), "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--headless"],
+        stdout=log.open("a"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: oddfinder app and streamlit
+        env=dict(os.environ, PYTHONWARNINGS="ignore"),
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        if server.poll() is not None:
+            pytest.fail(f"oddfinder app exited: {log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+                return server
+        except OSError:
+            if time.monotonic() > deadline:
+                stop_app(server, kill=True)
+                pytest.fail(f"oddfinder app did not become healthy within {timeout:.0f} s")
+            time.sleep(0.5)
+
+
+def stop_app(server: subprocess.Popen, *, kill: bool = False) -> None:
+    """Stop the server's process group: SIGKILL at once (``kill``), else SIGTERM then SIGKILL."""
+    if server.poll() is not None:
+        return
+    if kill:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=30)
+        return
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
