@@ -8,6 +8,8 @@ when the workspace has it, as a second group for the GP; ``--no-morphometry`` le
 otherwise, and said so in the output, from raw pixels: images 32x32 RGB, then PCA to 40.
 ``--seed-examples K`` also runs every set with K interesting galaxies given up front (cold and
 seeded starts side by side, the seeded ones named ``<set>_seeded<K>``).
+``--extra-features PATH`` appends another feature group (an ``.npy`` in the workspace's row
+order), to measure a candidate representation inside the loop.
 
 Usage::
 
@@ -79,6 +81,13 @@ def main(argv=None) -> int:
     parser.add_argument("--seed-examples", type=int, default=0, help="also run seeded starts")
     parser.add_argument("--no-morphometry", action="store_true", help="embedding PCA only")
     parser.add_argument(
+        "--extra-features",
+        default=None,
+        help="an .npy of further features in the workspace's row order, appended as one more "
+        "GP group after robust z-scoring; '{set}' in the path becomes the set's key (e.g. "
+        "the scattering coefficients that bench/representation_ceiling.py caches)",
+    )
+    parser.add_argument(
         "--prior",
         default="iforest",
         help="iforest (default), lof, or answer:COLUMN (the bundled CNN's answer; needs a "
@@ -114,6 +123,10 @@ def main(argv=None) -> int:
                 args.workspace_root, folder_name, morphometry=not args.no_morphometry
             )
             source = f"workspace {args.workspace_root / folder_name} ({names})"
+            if args.extra_features:
+                feats, groups, source = _append_group(
+                    feats, groups, Path(args.extra_features.format(set=key)), source
+                )
         else:
             catalog, feats = pixel_features(folder, args.cache)
             source = "raw pixels 32x32 RGB -> PCA 40"
@@ -160,11 +173,30 @@ def main(argv=None) -> int:
                 report["sets"][name] = _summary(res, source, time.perf_counter() - t0)
                 report["sets"][name]["prior_source"] = args.prior
                 print(json.dumps({name: report["sets"][name]}), file=sys.stderr)
+    return write_report(report, args.out)
+
+
+def write_report(report: dict, out: Path | None) -> int:
+    """Print ``report`` as JSON (and write it to ``out`` when given); returns 0."""
     text = json.dumps(report, indent=1)
-    if args.out:
-        args.out.write_text(text + "\n")
+    if out:
+        out.write_text(text + "\n")
     print(text)
     return 0
+
+
+def _append_group(feats, groups, path: Path, source: str):
+    """``feats`` with the robust z-scores of the array at ``path`` appended as a new group."""
+    from oddfinder.embed.morphometry import standardise
+
+    extra = np.load(path)
+    if extra.shape[0] != feats.shape[0]:
+        raise SystemExit(f"{path}: {extra.shape[0]} rows, the workspace has {feats.shape[0]}")
+    if groups is None:
+        groups = np.zeros(feats.shape[1], np.int64)
+    values = np.hstack([feats, standardise(extra)]).astype(np.float32)
+    groups = np.r_[groups, np.full(extra.shape[1], groups.max() + 1)]
+    return values, groups, f"{source} + {path.name}"
 
 
 def _summary(res: dict, source: str, seconds: float) -> dict:

@@ -101,7 +101,7 @@ def few_label_curve(
                 train, test = balanced_split(y, n, seed, test_per_class=test_per_class)
                 start = time.perf_counter()
                 if mode == "head":
-                    clf = HeadClassifier().fit(embeddings[train], y[train])
+                    clf = HeadClassifier().fit(embeddings[train], y[train], reference=embeddings)
                     p = clf.predict_proba(embeddings[test])[:, 1]
                 else:
                     kind = CNNClassifier if mode == "full" else ScratchClassifier

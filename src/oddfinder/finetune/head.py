@@ -10,7 +10,13 @@ __all__ = ["HeadClassifier"]
 
 
 class HeadClassifier:
-    """Logistic regression on standardised embeddings (the encoder stays frozen).
+    """Logistic regression on centred, scaled embeddings (the encoder stays frozen).
+
+    The centre and the scale come from ``reference``, unlabelled embeddings of the same survey,
+    when :meth:`fit` is given them: with a few labels, statistics of the training rows alone are
+    noise. The scale is one number for all dimensions (the RMS distance from the centre), so the
+    embedding's own geometry is kept; per-dimension standardisation inflates the many
+    low-variance directions (README "Few-label fine-tuning" has the measurements).
 
     Parameters
     ----------
@@ -20,7 +26,7 @@ class HeadClassifier:
     Attributes
     ----------
     mean_, scale_ : ndarray
-        Standardisation of the training embeddings.
+        Centre and scale (the same value in every dimension) of the inputs.
     coef_ : ndarray of shape (d,)
     intercept_ : float
 
@@ -39,13 +45,30 @@ class HeadClassifier:
     def __init__(self, *, C: float = 0.1) -> None:
         self.C = C
 
-    def fit(self, embeddings: np.ndarray, y: np.ndarray) -> HeadClassifier:
-        """Fit the head to embeddings ``(n, d)`` and 0/1 labels ``(n,)``."""
+    def fit(
+        self, embeddings: np.ndarray, y: np.ndarray, *, reference: np.ndarray | None = None
+    ) -> HeadClassifier:
+        """Fit the head to embeddings ``(n, d)`` and 0/1 labels ``(n,)``.
+
+        Parameters
+        ----------
+        embeddings : array (n, d)
+            The training galaxies' embeddings.
+        y : array (n,)
+            Their 0/1 labels.
+        reference : array (m, d), optional
+            Embeddings of the survey (labelled or not) that set the centre and the scale;
+            default: the training rows.
+        """
         from sklearn.linear_model import LogisticRegression
 
         x = np.asarray(embeddings, dtype=np.float64)
-        self.mean_ = x.mean(axis=0)
-        self.scale_ = np.maximum(x.std(axis=0), 1e-6)
+        ref = x if reference is None else np.asarray(reference, dtype=np.float64)
+        if ref.ndim != 2 or ref.shape[1] != x.shape[1] or ref.shape[0] == 0:
+            raise ValueError(f"reference must be (m, {x.shape[1]}), got {ref.shape}")
+        self.mean_ = ref.mean(axis=0)
+        rms = float(np.sqrt(((ref - self.mean_) ** 2).sum(axis=1).mean() / x.shape[1]))
+        self.scale_ = np.full(x.shape[1], max(rms, 1e-6))
         model = LogisticRegression(C=self.C, max_iter=2000, class_weight="balanced")
         model.fit((x - self.mean_) / self.scale_, np.asarray(y, dtype=np.int64))
         self.coef_ = model.coef_[0].astype(np.float64)

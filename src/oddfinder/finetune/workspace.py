@@ -16,7 +16,14 @@ import pandas as pd
 
 from oddfinder.errors import WorkspaceError
 
-__all__ = ["MODES", "SCORES_TABLE", "finetune_workspace", "read_images", "score_workspace"]
+__all__ = [
+    "MODES",
+    "SCORES_TABLE",
+    "finetune_workspace",
+    "read_images",
+    "score_workspace",
+    "survey_sample",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +64,17 @@ def _inputs(ws, mode: str, rows: np.ndarray) -> np.ndarray:
     if mode == "head":
         return np.asarray(ws.embeddings()[rows], dtype=np.float32)
     return read_images(ws, rows)
+
+
+def survey_sample(ws, *, size: int = 20_000, seed: int = 0) -> np.ndarray:
+    """Embeddings of up to ``size`` galaxies drawn at random from ``ws`` (sorted rows, float32).
+
+    The head's centre and scale come from these (:meth:`HeadClassifier.fit`'s ``reference``).
+    """
+    rows = np.arange(ws.n)
+    if ws.n > size:
+        rows = np.sort(np.random.default_rng(seed).choice(ws.n, size=size, replace=False))
+    return np.asarray(ws.embeddings()[rows], dtype=np.float32)
 
 
 def score_workspace(ws, classifier, *, column: str, batch_rows: int = 4096) -> pd.DataFrame:
@@ -140,7 +158,10 @@ def finetune_workspace(
         kind = CNNClassifier if mode == "full" else ScratchClassifier
         classifier = kind(seed=seed, epochs=epochs, max_steps=max_steps)
     inputs = _inputs(ws, mode, rows)
-    classifier.fit(inputs, y)
+    if mode == "head":
+        classifier.fit(inputs, y, reference=survey_sample(ws, seed=seed))
+    else:
+        classifier.fit(inputs, y)
     accuracy = float(((classifier.predict_proba(inputs)[:, 1] > 0.5) == y).mean())
     column = column or f"finetune_{label_column}"
     path = save_classifier(
