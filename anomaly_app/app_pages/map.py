@@ -10,7 +10,7 @@ import resources
 import state
 import streamlit as st
 import ui
-from map_component import hover_thumbnails, view_box
+from map_component import hover_thumbnails, picked_row, view_box
 
 from oddfinder.map.view import choose_view, density_image
 
@@ -158,7 +158,8 @@ event = st.plotly_chart(
     # Double-click autoscales (back to the overview), not back to a zoomed figure's ranges.
     config={"displaylogo": False, "doubleClick": "autosize"},
 )
-hover_thumbnails(path, rows, values, label=color_by, drawn_box=box)
+picked = picked_row(st.session_state.get("map_hover"), ws.n)
+hover_thumbnails(path, rows, values, label=color_by, drawn_box=box, drawn_pick=picked)
 
 selected: list[int] = []
 points = (event or {}).get("selection", {}).get("points", []) if event else []
@@ -169,8 +170,10 @@ for point in points:
     if data is not None:
         selected.append(int(data))
 selected = list(dict.fromkeys(selected))
+if not selected and picked is not None:
+    selected = [picked]  # a single click (a box or lasso selection takes precedence)
 if not selected:
-    st.caption("Draw a box or lasso around galaxies to see them here.")
+    st.caption("Click a galaxy, or draw a box or lasso around several, to see them here.")
     st.stop()
 
 MAX_SHOWN = 20
@@ -188,7 +191,11 @@ st.button(
     icon=":material/add_task:",
     on_click=state.want_more_like,
     args=(shown_ids,),
-    help=f"Record the {len(shown_ids)} galaxies shown below as your label 5 (exactly what I "
-    "want): seed examples for your ranking",
+    help=(
+        "Record the galaxy shown below"
+        if len(shown_ids) == 1
+        else f"Record the {len(shown_ids)} galaxies shown below"
+    )
+    + " as your label 5 (exactly what I want): seed examples for your ranking",
 )
 ui.galaxy_grid(selected, columns=5)

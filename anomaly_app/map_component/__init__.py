@@ -8,6 +8,10 @@ hovered catalogue row, which reruns only the fragment around the component
 (:func:`hover_thumbnails`), and the fragment sends back :func:`hover_card` for that row. The
 browser caches the cards it has received, so a point hovered again shows at once. Nothing is
 loaded from the internet (plotly.js is the one ``st.plotly_chart`` already serves).
+
+The same component reports what ``st.plotly_chart`` misses on a WebGL scatter in lasso mode:
+a single click on a point (``picked``, :func:`picked_row`) and a zoom (``view``,
+:func:`view_box`); either reruns the page.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["hover_card", "hover_thumbnails", "view_box"]
+__all__ = ["hover_card", "hover_thumbnails", "picked_row", "view_box"]
 
 _HERE = Path(__file__).resolve().parent
 COMPONENT_NAME = "oddfinder_map_hover"
@@ -119,6 +123,27 @@ def view_box(state: object) -> tuple[tuple[float, float], tuple[float, float]] |
     return box
 
 
+def picked_row(state: object, n: int) -> int | None:
+    """The catalogue row the researcher clicked on the map (the component's state), or None.
+
+    The browser sets ``picked`` to the row of the point under the pointer on a click, and to
+    None on a click off every point; a row outside ``0 .. n - 1`` (another workspace) is None.
+
+    Examples
+    --------
+    >>> picked_row({"picked": 7}, n=10), picked_row({"picked": 12}, n=10)
+    (7, None)
+    >>> picked_row({"picked": None}, n=10) is None, picked_row(None, n=10) is None
+    (True, True)
+    """
+    picked = state.get("picked") if hasattr(state, "get") else None
+    if isinstance(picked, bool) or not isinstance(picked, int | float):
+        return None
+    if not math.isfinite(picked) or picked != int(picked) or not 0 <= int(picked) < n:
+        return None
+    return int(picked)
+
+
 def _card_for(path: str, row: int, rows: np.ndarray, values: np.ndarray, label: str) -> dict:
     import resources
 
@@ -137,6 +162,7 @@ def hover_thumbnails(
     *,
     label: str,
     drawn_box: tuple | None = None,
+    drawn_pick: int | None = None,
     chart_key: str = "map_chart",
     key: str = "map_hover",
 ) -> None:
@@ -155,13 +181,17 @@ def hover_thumbnails(
     drawn_box : tuple or None
         The view box the page drew (:func:`view_box` of this component's state when the page
         ran); when the browser reports another one (a zoom), the whole page reruns.
+    drawn_pick : int or None
+        The clicked row the page showed (:func:`picked_row`); another click reruns the page.
     chart_key, key : str
         The chart's widget key, and this component's.
     """
     import streamlit as st
 
     st.html(f"<style>.st-key-{key} {{ display: none; }}</style>")
-    _hover_fragment(path, np.asarray(rows), np.asarray(values), label, drawn_box, chart_key, key)
+    _hover_fragment(
+        path, np.asarray(rows), np.asarray(values), label, drawn_box, drawn_pick, chart_key, key
+    )
 
 
 def _noop() -> None:
@@ -174,14 +204,18 @@ def _hover_fragment_body(
     values: np.ndarray,
     label: str,
     drawn_box: tuple | None,
+    drawn_pick: int | None,
     chart_key: str,
     key: str,
 ) -> None:
+    import resources
     import streamlit as st
 
     state = st.session_state.get(key) or {}
     if view_box(state) != drawn_box:
         st.rerun(scope="app")  # zoomed or reset: the page redraws the chart for the new view
+    if picked_row(state, resources.workspace(path).n) != drawn_pick:
+        st.rerun(scope="app")  # a click: the page shows the picked galaxy
     hovered = state.get("hover") if hasattr(state, "get") else None
     card = None
     if isinstance(hovered, int | float) and not isinstance(hovered, bool):
@@ -194,9 +228,10 @@ def _hover_fragment_body(
             "colour": label,
             "card": card,
         },
-        default={"hover": None, "view": None},
+        default={"hover": None, "view": None, "picked": None},
         on_hover_change=_noop,
         on_view_change=_noop,
+        on_picked_change=_noop,
         height=0,
     )
 

@@ -2,8 +2,11 @@
 // Attaches plotly_hover / plotly_unhover listeners to the chart's graph div, shows a floating
 // card beside the cursor, and asks Python for the hovered galaxy's card (image, id, colour
 // value) through the "hover" state value; cards already received are cached in the page.
-// Also reports zooms: the "view" state value is the zoomed box {x: [x0, x1], y: [y0, y1]}, or
+// Also reports clicks: the "picked" state value is the clicked galaxy's row (null after a click
+// off every point). And zooms: the "view" state value is the zoomed box {x: [x0, x1], y: [y0, y1]}, or
 // null after a reset, so the page can redraw the chart for that box.
+const PICK_RADIUS = 10; // pixels from a marker's centre that a click picks it
+
 export default function (component) {
   const { data, setStateValue } = component;
   const S = (window.__oddfinderMapHover ||= { cache: new Map(), current: null, x: 0, y: 0 });
@@ -126,8 +129,36 @@ export default function (component) {
         S.current = null;
         S.render();
       });
+      // A click (no drag) picks the hovered galaxy, or clears the pick off every point. Plotly
+      // fires no plotly_click for scattergl while the drag mode is lasso or box, so the pick
+      // comes from the pointer: down on the chart and up within a few pixels. (The button goes
+      // up over plotly's drag cover, not the chart: that listener is on the window.)
+      // The point under the pointer: plotly's hovered point, if the pointer is on its marker
+      // (plotly's hover lags a fast pointer, and outlives a redraw of the chart).
+      gd.addEventListener("pointerdown", (e) => {
+        const pt = gd._hoverdata && gd._hoverdata[0];
+        let row = pt ? pt.customdata : null;
+        if (Array.isArray(row)) row = row[0];
+        row = row === undefined || row === null ? null : Number(row);
+        if (row !== null && pt.xaxis && pt.yaxis) {
+          const r = gd.getBoundingClientRect();
+          const px = r.left + pt.xaxis._offset + pt.xaxis.l2p(pt.x);
+          const py = r.top + pt.yaxis._offset + pt.yaxis.l2p(pt.y);
+          if (!(Math.hypot(e.clientX - px, e.clientY - py) <= PICK_RADIUS)) row = null;
+        }
+        S.down = { x: e.clientX, y: e.clientY, row: row };
+      }, true);
     });
   };
+  if (!S.pickListener) {
+    S.pickListener = true;
+    window.addEventListener("pointerup", (e) => {
+      const d = S.down;
+      S.down = null;
+      if (!d || Math.hypot(e.clientX - d.x, e.clientY - d.y) > 4 || !S.setStateValue) return;
+      if (d.row !== S.picked) { S.picked = d.row; S.setStateValue("picked", d.row); }
+    }, true);
+  }
   attach();
   const timer = setInterval(attach, 400);
   return () => {

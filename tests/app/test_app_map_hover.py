@@ -94,3 +94,44 @@ def test_hovering_an_unknown_row_sends_no_card(app):
     app.run()
     assert not app.exception
     assert _sent(app)["card"] is None
+
+
+def test_a_clicked_point_is_shown_as_the_selection(app):
+    """The browser reports a single click as ``picked`` (what st.plotly_chart misses on a
+    WebGL scatter in lasso mode); the page shows that galaxy, ready for "Want more like this"."""
+    app.run()
+    app.switch_page("app_pages/map.py").run()
+    assert any("Click a galaxy" in c.value for c in app.caption)
+    app.session_state["map_hover"] = {"picked": 27}
+    app.run()
+    assert not app.exception
+    assert [h.value for h in app.subheader] == ["1 selected"]
+    assert app.button(key="map_seed").proto.help.startswith("Record the galaxy shown below")
+    # A row from another workspace, or a click off every point, selects nothing.
+    for picked in (10_000, None):
+        app.session_state["map_hover"] = {"picked": picked}
+        app.run()
+        assert not app.exception
+        assert not app.subheader
+        assert any("Click a galaxy" in c.value for c in app.caption)
+
+
+def test_picked_row_reads_only_valid_rows():
+    sys.path.insert(0, str(APP_DIR))
+    try:
+        from map_component import picked_row
+    finally:
+        sys.path.remove(str(APP_DIR))
+    assert picked_row({"picked": 3}, n=5) == 3
+    assert picked_row({"picked": 3.0}, n=5) == 3
+    for state in (
+        {"picked": 5},
+        {"picked": -1},
+        {"picked": 2.5},
+        {"picked": True},
+        {"picked": "3"},
+        {"picked": float("nan")},
+        {},
+        None,
+    ):
+        assert picked_row(state, n=5) is None

@@ -27,6 +27,36 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Page coordinates and row of point i of the Map's scatter trace.
+MAP_POINT_XY = """(i) => {
+    const gd = document.querySelector('.st-key-map_chart .js-plotly-plot');
+    const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+    const box = gd.getBoundingClientRect();
+    const trace = gd._fullData.find((t) => t.type === 'scattergl');
+    return [
+        box.left + xa._offset + xa.l2p(trace.x[i]),
+        box.top + ya._offset + ya.l2p(trace.y[i]),
+        Number(trace.customdata[i]),
+    ];
+}"""
+
+
+# The index of the Map point farthest from all others (nothing else nearer the cursor).
+MAP_ISOLATED_POINT = """() => {
+    const gd = document.querySelector('.st-key-map_chart .js-plotly-plot');
+    const t = gd._fullData.find((t) => t.type === 'scattergl');
+    let best = 0, bestGap = -1;
+    for (let i = 0; i < t.x.length; i++) {
+        let gap = Infinity;
+        for (let j = 0; j < t.x.length; j++) {
+            if (j !== i) gap = Math.min(gap, Math.hypot(t.x[i] - t.x[j], t.y[i] - t.y[j]));
+        }
+        if (gap > bestGap) { bestGap = gap; best = i; }
+    }
+    return best;
+}"""
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as sock:

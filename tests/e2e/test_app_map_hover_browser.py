@@ -4,20 +4,9 @@ colour value in a floating card; leaving the point hides it; a lasso still selec
 from __future__ import annotations
 
 import pytest
+from _browser import MAP_ISOLATED_POINT, MAP_POINT_XY
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-_POINT = """(i) => {
-    const gd = document.querySelector('.st-key-map_chart .js-plotly-plot');
-    const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-    const box = gd.getBoundingClientRect();
-    const trace = gd._fullData.find((t) => t.type === 'scattergl');
-    return [
-        box.left + xa._offset + xa.l2p(trace.x[i]),
-        box.top + ya._offset + ya.l2p(trace.y[i]),
-        Number(trace.customdata[i]),
-    ];
-}"""
 
 
 def test_hover_shows_thumbnail(app_server, browser_page, tmp_path):
@@ -31,23 +20,8 @@ def test_hover_shows_thumbnail(app_server, browser_page, tmp_path):
     expect(page.locator("[data-test-script-state='notRunning']")).to_be_attached()
     page.wait_for_timeout(1500)
 
-    # A point far from the others, so nothing else is nearer the cursor.
-    index = page.evaluate(
-        """() => {
-            const gd = document.querySelector('.st-key-map_chart .js-plotly-plot');
-            const t = gd._fullData.find((t) => t.type === 'scattergl');
-            let best = 0, bestGap = -1;
-            for (let i = 0; i < t.x.length; i++) {
-                let gap = Infinity;
-                for (let j = 0; j < t.x.length; j++) {
-                    if (j !== i) gap = Math.min(gap, Math.hypot(t.x[i] - t.x[j], t.y[i] - t.y[j]));
-                }
-                if (gap > bestGap) { bestGap = gap; best = i; }
-            }
-            return best;
-        }"""
-    )
-    x, y, row = page.evaluate(_POINT, index)
+    index = page.evaluate(MAP_ISOLATED_POINT)
+    x, y, row = page.evaluate(MAP_POINT_XY, index)
     page.mouse.move(x - 25, y - 25)
     page.mouse.move(x, y, steps=6)
 
