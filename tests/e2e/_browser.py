@@ -57,6 +57,17 @@ MAP_ISOLATED_POINT = """() => {
 }"""
 
 
+def open_map(page, url: str) -> None:
+    """Open the app's Map page in ``page`` and wait until its chart is drawn and idle."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)
+    page.goto(f"{url}/map")
+    expect(page.locator(".st-key-map_chart .js-plotly-plot")).to_be_visible()
+    expect(page.locator("[data-test-script-state='notRunning']")).to_be_attached()
+    page.wait_for_timeout(1500)  # plotly attaches its hover and drag handlers
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as sock:

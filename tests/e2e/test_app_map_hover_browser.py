@@ -4,7 +4,7 @@ colour value in a floating card; leaving the point hides it; a lasso still selec
 from __future__ import annotations
 
 import pytest
-from _browser import MAP_ISOLATED_POINT, MAP_POINT_XY
+from _browser import MAP_ISOLATED_POINT, MAP_POINT_XY, open_map
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -12,13 +12,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 def test_hover_shows_thumbnail(app_server, browser_page, tmp_path):
     from playwright.sync_api import expect
 
-    expect.set_options(timeout=30_000)
     url, workspace = app_server
     page = browser_page
-    page.goto(f"{url}/map")
-    expect(page.locator(".st-key-map_chart .js-plotly-plot")).to_be_visible()
-    expect(page.locator("[data-test-script-state='notRunning']")).to_be_attached()
-    page.wait_for_timeout(1500)
+    open_map(page, url)
 
     index = page.evaluate(MAP_ISOLATED_POINT)
     x, y, row = page.evaluate(MAP_POINT_XY, index)
