@@ -45,7 +45,8 @@ extra = cat.iloc[rows].reset_index(drop=True)
 table = top.reset_index(drop=True)
 for column in ("ra", "dec"):
     table[column] = extra[column].to_numpy() if column in extra.columns else np.nan
-ordered = ["rank", "id", "ra", "dec", "label", "interest_mean", "interest_std", "prior"]
+ordered = ["rank", "id", "ra", "dec", "label", "label_source", "interest_mean", "interest_std"]
+ordered.append("prior")
 table = table[[c for c in ordered if c in table.columns]]
 others = [c for c in extra.columns if c not in table.columns]
 table = pd.concat([table, extra[others]], axis=1)
@@ -69,6 +70,8 @@ with tab_images:
         if thumb.is_file():
             images.append(str(thumb))
             label = "" if pd.isna(item["label"]) else f" · label {int(item['label'])}"
+            if str(item.get("label_source")) == "example":
+                label += " (example)"
             captions.append(f"#{item['rank']} {item['id']}{label}")
     if images:
         st.image(images, caption=captions, width=150)

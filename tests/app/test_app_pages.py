@@ -127,18 +127,20 @@ def test_export_writes_a_100_row_file(app, workspace):
     assert not app.exception
     table = pd.read_csv(workspace / "exports" / "top100.csv")
     assert len(table) == 100
-    assert list(table.columns[:8]) == [
+    assert list(table.columns[:9]) == [
         "rank",
         "id",
         "ra",
         "dec",
         "label",
+        "label_source",
         "interest_mean",
         "interest_std",
         "prior",
     ]
     assert {"kind", "mag_r"} <= set(table.columns)
     assert table["label"].notna().sum() == 3  # labelled ones are included with their label
+    assert (table["label_source"].dropna() == "label").sum() == 3
     assert table["rank"].tolist() == list(range(1, 101))
 
     app.selectbox(key="export_format").set_value("fits").run()

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from oddfinder.errors import LabelError
-from oddfinder.labels.store import LabelStore, check_researcher
+from oddfinder.labels.store import LabelStore, check_researcher, label_sources
 
 __all__ = ["INTERESTING_SCORE", "LabellingLoop"]
 
@@ -185,8 +185,10 @@ class LabellingLoop:
     def ranking_table(self) -> pd.DataFrame:
         """The whole survey ranked by predicted interest, with the researcher's latest labels.
 
-        Columns ``rank, id, label, interest_mean, interest_std, prior`` (``label`` is a nullable
-        integer; labels given since the last refit are included).
+        Columns ``rank, id, label, label_source, interest_mean, interest_std, prior``
+        (``label`` is a nullable integer, labels given since the last refit included;
+        ``label_source`` is ``"example"`` for galaxies given up front as what the researcher
+        wants, ``"label"`` for the others labelled, missing for the unlabelled).
         """
         table = self._session.ranking_table(self.ids).reset_index(drop=True)
         if "row" in table.columns:
@@ -199,6 +201,12 @@ class LabellingLoop:
         label = by_row[order]
         table["label"] = pd.array(label, dtype="Int64")
         table.loc[label < 0, "label"] = pd.NA
+        examples = self.store.examples(self.researcher)
+        table.insert(
+            table.columns.get_loc("label") + 1,
+            "label_source",
+            label_sources(table["id"], label >= 0, examples),
+        )
         return table
 
     def progress(self) -> dict[str, int]:

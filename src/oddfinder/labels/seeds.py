@@ -246,7 +246,7 @@ def add_seed_examples(
         raise LabelError(f"no seed examples to record for {researcher!r} (empty galaxy id)")
     if round is None:
         round = _current_round(store, researcher)
-    store.add_many(researcher, [(g, SEED_SCORE) for g in ids], round=int(round))
+    store.add_many(researcher, [(g, SEED_SCORE) for g in ids], round=int(round), source="example")
     logger.info("%s: %d seed example(s) recorded as label %d", researcher, len(ids), SEED_SCORE)
     return ids
 

@@ -2,7 +2,9 @@
 
 One SQLite file per workspace (``WS/labels.sqlite``) in WAL mode, one label set per researcher.
 Labels are appended, never updated in place: the latest label a researcher gave a galaxy is
-the one that counts, and :meth:`LabelStore.undo_last` deletes the most recent row. Each call
+the one that counts, and :meth:`LabelStore.undo_last` deletes the most recent row. Each row
+also records its ``source``: ``"label"`` (given in a round) or ``"example"`` (a galaxy the
+researcher gave up front as what they want, :mod:`oddfinder.labels.seeds`). Each call
 opens its own connection with a busy timeout, so threads and processes (two researchers, two
 app servers) can write at once without losing a label.
 """
@@ -25,17 +27,29 @@ import pandas as pd
 
 from oddfinder.errors import LabelError
 
-__all__ = ["MAX_SCORE", "MIN_SCORE", "LabelStore", "check_researcher", "check_score"]
+__all__ = [
+    "MAX_SCORE",
+    "MIN_SCORE",
+    "SOURCES",
+    "LabelStore",
+    "check_researcher",
+    "check_score",
+    "label_sources",
+]
 
 logger = logging.getLogger(__name__)
 
 MIN_SCORE = 0
 MAX_SCORE = 5
+SOURCES = ("label", "example")  # how a label was given: in a round, or as an up-front example
 
 T = TypeVar("T")
 
 _RETRIES = 6
-_INSERT = "INSERT INTO labels (researcher, galaxy_id, score, round, time) VALUES (?, ?, ?, ?, ?)"
+_INSERT = (
+    "INSERT INTO labels (researcher, galaxy_id, score, round, time, source) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
 _RESEARCHER = re.compile(r"[A-Za-z0-9 ._-]{1,64}")
 _BUSY_TIMEOUT_MS = 30_000
 
@@ -46,7 +60,8 @@ CREATE TABLE IF NOT EXISTS labels (
     galaxy_id TEXT NOT NULL,
     score INTEGER NOT NULL CHECK (score BETWEEN 0 AND 5),
     round INTEGER NOT NULL DEFAULT 0,
-    time TEXT NOT NULL
+    time TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT 'label'
 );
 CREATE INDEX IF NOT EXISTS labels_researcher ON labels (researcher, id);
 CREATE TABLE IF NOT EXISTS batches (
@@ -100,6 +115,36 @@ def check_score(galaxy_id: str, score: object) -> int:
     return int(float(score))  # type: ignore[arg-type]
 
 
+def _check_source(source: str) -> str:
+    if source not in SOURCES:
+        raise LabelError(f"label source {source!r} is not one of {', '.join(SOURCES)}")
+    return source
+
+
+def label_sources(ids, labelled, examples: set[str]) -> pd.arrays.StringArray:
+    """The source of each galaxy's label: ``"example"``, ``"label"``, or missing if unlabelled.
+
+    Parameters
+    ----------
+    ids : sequence of str
+        Galaxy ids.
+    labelled : sequence of bool
+        Whether each has a label.
+    examples : set of str
+        The ids given as examples (:meth:`LabelStore.examples`).
+
+    Examples
+    --------
+    >>> list(label_sources(["a", "b", "c"], [True, True, False], {"b"}))
+    ['label', 'example', <NA>]
+    """
+    values = [
+        ("example" if str(g) in examples else "label") if bool(known) else None
+        for g, known in zip(ids, labelled, strict=True)
+    ]
+    return pd.array(values, dtype="string")
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
@@ -130,6 +175,10 @@ class LabelStore:
             if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(labels)")}
+            if "source" not in columns:  # a store from before label sources: all were labels
+                conn.execute("ALTER TABLE labels ADD COLUMN source TEXT NOT NULL DEFAULT 'label'")
+                logger.info("%s: added the label source column", self.path)
 
         self._run(setup)
 
@@ -168,30 +217,41 @@ class LabelStore:
         raise AssertionError("unreachable")  # pragma: no cover
 
     # --- writing ----------------------------------------------------------------------------
-    def add(self, researcher: str, galaxy_id: str, score: int, *, round: int = 0) -> None:
+    def add(
+        self, researcher: str, galaxy_id: str, score: int, *, round: int = 0, source: str = "label"
+    ) -> None:
         """Record that ``researcher`` gave ``galaxy_id`` the label ``score`` (0-5).
 
         Raises
         ------
         LabelError
-            If the researcher name or the score is invalid.
+            If the researcher name, the score or the source is invalid.
         """
         researcher = check_researcher(researcher)
         galaxy_id = str(galaxy_id)
         if not galaxy_id:
             raise LabelError(f"invalid label by {researcher!r}: empty galaxy id")
         value = check_score(galaxy_id, score)
-        row = (researcher, galaxy_id, value, int(round), _now())
+        row = (researcher, galaxy_id, value, int(round), _now(), _check_source(source))
         self._run(lambda conn: conn.execute(_INSERT, row))
         logger.debug("label %s %s=%d (round %d)", researcher, galaxy_id, value, round)
 
     def add_many(
-        self, researcher: str, labels: dict[str, int] | Sequence[tuple[str, int]], *, round: int = 0
+        self,
+        researcher: str,
+        labels: dict[str, int] | Sequence[tuple[str, int]],
+        *,
+        round: int = 0,
+        source: str = "label",
     ) -> None:
-        """Record several labels in one transaction (all or none)."""
+        """Record several labels in one transaction (all or none), all from ``source``."""
         researcher = check_researcher(researcher)
+        source = _check_source(source)
         items = list(labels.items()) if isinstance(labels, dict) else list(labels)
-        rows = [(researcher, str(g), check_score(str(g), s), int(round), _now()) for g, s in items]
+        rows = [
+            (researcher, str(g), check_score(str(g), s), int(round), _now(), source)
+            for g, s in items
+        ]
 
         def work(conn: sqlite3.Connection) -> None:
             conn.execute("BEGIN IMMEDIATE")
@@ -259,19 +319,29 @@ class LabelStore:
         )
         return {str(g): int(s) for g, s in rows}
 
+    def examples(self, researcher: str) -> set[str]:
+        """The galaxies whose latest label by ``researcher`` was given as an example."""
+        researcher = check_researcher(researcher)
+        rows = self._query(
+            "SELECT galaxy_id, source FROM labels WHERE researcher = ? ORDER BY id",
+            (researcher,),
+        )
+        return {g for g, source in dict(rows).items() if source == "example"}
+
     def history(self, researcher: str) -> pd.DataFrame:
         """Every label ``researcher`` gave, oldest first.
 
-        Columns ``id, researcher, galaxy_id, score, round, time`` (time is UTC).
+        Columns ``id, researcher, galaxy_id, score, round, time, source`` (time is UTC; source
+        ``"label"`` or ``"example"``).
         """
         researcher = check_researcher(researcher)
         rows = self._query(
-            "SELECT id, researcher, galaxy_id, score, round, time FROM labels "
+            "SELECT id, researcher, galaxy_id, score, round, time, source FROM labels "
             "WHERE researcher = ? ORDER BY id",
             (researcher,),
         )
         table = pd.DataFrame(
-            rows, columns=["id", "researcher", "galaxy_id", "score", "round", "time"]
+            rows, columns=["id", "researcher", "galaxy_id", "score", "round", "time", "source"]
         )
         table["time"] = pd.to_datetime(table["time"], utc=True, format="ISO8601")
         return table.astype({"id": "int64", "score": "int64", "round": "int64"})

@@ -12,6 +12,7 @@ import pandas as pd
 
 from oddfinder.errors import LabelError
 from oddfinder.io.workspace import Workspace
+from oddfinder.labels.store import LabelStore, label_sources
 
 __all__ = ["export_table", "rank_workspace", "read_label_csv", "store_labels"]
 
@@ -46,8 +47,6 @@ def read_label_csv(path: str | os.PathLike) -> dict[str, float]:
 
 def store_labels(ws: Workspace, researcher: str) -> dict[str, float]:
     """The researcher's labels from ``ws/labels.sqlite`` (empty when there is no store)."""
-    from oddfinder.labels.store import LabelStore
-
     if not ws.labels_path.is_file():
         return {}
     return {g: float(s) for g, s in LabelStore(ws.labels_path).labels(researcher).items()}
@@ -65,12 +64,23 @@ def _rows_of(ws: Workspace, labels: dict[str, float], source: str) -> dict[int, 
     return rows
 
 
-def export_table(ws: Workspace, session, *, top: int = 100) -> pd.DataFrame:
-    """The top ``top`` galaxies: rank, id, ra, dec, label, interest_mean, interest_std, prior,
-    then the catalogue's other columns."""
+def export_table(
+    ws: Workspace, session, *, top: int = 100, examples: set[str] | None = None
+) -> pd.DataFrame:
+    """The top ``top`` galaxies: rank, id, ra, dec, label, label_source, interest_mean,
+    interest_std, prior, then the catalogue's other columns.
+
+    ``label_source`` is ``"example"`` for the ids in ``examples`` (galaxies given up front as
+    what the researcher wants), ``"label"`` for the other labelled ones, missing otherwise.
+    """
     table = session.ranking_table(ws.ids, top=top)
     catalog = ws.catalog.iloc[table["row"].to_numpy()].reset_index(drop=True)
     out = table.drop(columns="row")
+    out.insert(
+        out.columns.get_loc("label") + 1,
+        "label_source",
+        label_sources(out["id"], out["label"].notna(), examples or set()),
+    )
     for column in ("ra", "dec"):
         out.insert(
             2 if column == "ra" else 3, column, catalog[column] if column in catalog else np.nan
@@ -103,10 +113,13 @@ def rank_workspace(
     if prior is None:
         logger.info("no anomaly prior yet: computing it (isolation forest)")
         prior = score_workspace(ws)
+    examples: set[str] = set()
     if labels_csv is not None:
         labels, source = read_label_csv(labels_csv), str(labels_csv)
     else:
         labels, source = store_labels(ws, researcher), str(ws.labels_path)
+        if ws.labels_path.is_file():
+            examples = LabelStore(ws.labels_path).examples(researcher)
     rows = _rows_of(ws, labels, source)
     logger.info("%s: %d labels from %s", researcher, len(rows), source)
     session = RankingSession(
@@ -119,4 +132,4 @@ def rank_workspace(
     )
     if rows:
         session.update(rows)
-    return session, export_table(ws, session, top=top)
+    return session, export_table(ws, session, top=top, examples=examples)

@@ -27,7 +27,10 @@ def test_latest_label_per_galaxy_and_history(store):
     history = store.history("ada")
     assert list(history["galaxy_id"]) == ["g1", "g2", "g1"]
     assert list(history["score"]) == [5, 0, 2]
-    assert list(history.columns) == ["id", "researcher", "galaxy_id", "score", "round", "time"]
+    assert list(history.columns) == [
+        *("id", "researcher", "galaxy_id", "score", "round", "time", "source")
+    ]
+    assert set(history["source"]) == {"label"}
     assert str(history["time"].dt.tz) == "UTC"
     assert store.rounds("ada") == [0, 1]
     assert store.count("ada") == 2
@@ -167,3 +170,33 @@ def test_a_transient_lock_is_retried_and_other_errors_are_not(store, monkeypatch
     monkeypatch.setattr(LabelStore, "_connect", broken)
     with pytest.raises(sqlite3.OperationalError, match="disk"):
         store.add("ada", "g2", 3)
+
+
+def test_a_store_from_before_label_sources_gains_the_column(tmp_path):
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        """
+        CREATE TABLE labels (id INTEGER PRIMARY KEY AUTOINCREMENT, researcher TEXT NOT NULL,
+            galaxy_id TEXT NOT NULL, score INTEGER NOT NULL CHECK (score BETWEEN 0 AND 5),
+            round INTEGER NOT NULL DEFAULT 0, time TEXT NOT NULL);
+        INSERT INTO labels (researcher, galaxy_id, score, round, time)
+            VALUES ('ada', 'g1', 4, 0, '2026-01-01T00:00:00+00:00');
+        """
+    )
+    conn.commit()
+    conn.close()
+    store = LabelStore(path)
+    assert store.labels("ada") == {"g1": 4}  # nothing lost
+    assert store.history("ada")["source"].tolist() == ["label"]
+    store.add("ada", "g2", 5, source="example")
+    assert store.examples("ada") == {"g2"}
+    assert LabelStore(path).labels("ada") == {"g1": 4, "g2": 5}  # reopening is idempotent
+
+
+def test_unknown_label_source_is_refused_and_nothing_written(store):
+    with pytest.raises(LabelError, match="label source 'guess' is not one of label, example"):
+        store.add("ada", "g1", 5, source="guess")
+    with pytest.raises(LabelError, match="label source"):
+        store.add_many("ada", {"g1": 5, "g2": 0}, source="")
+    assert store.labels("ada") == {}

@@ -65,6 +65,16 @@ def test_ranking_table_has_fresh_labels_and_every_galaxy(tmp_path, survey):
     assert set(table["id"]) == set(ids)
     assert table.loc[table["id"] == ids[loop.batch[0]], "label"].item() == 5
     assert table["label"].notna().sum() == 1
+    # A galaxy given up front as an example is marked so; the round's label is a label.
+    from oddfinder.labels.seeds import add_seed_examples
+
+    example = next(g for g in ids if g != ids[loop.batch[0]])
+    add_seed_examples(store, loop.researcher, [example])
+    table = loop.ranking_table().set_index("id")
+    assert table.loc[example, "label_source"] == "example"
+    assert table.loc[ids[loop.batch[0]], "label_source"] == "label"
+    assert table["label_source"].isna().sum() == len(ids) - 2
+    assert list(table.columns[:3]) == ["rank", "label", "label_source"]
 
 
 def test_undo_and_refit_from_scratch(tmp_path, survey):

@@ -148,3 +148,14 @@ def test_record_writes_all_or_nothing(ws):
     assert LabelStore(ws.labels_path).labels("ada") == {}
     assert record_seed_examples(ws, "ada", "G005,G006") == ["G005", "G006"]
     assert LabelStore(ws.labels_path).labels("ada") == {"G005": 5, "G006": 5}
+
+
+def test_seed_examples_are_marked_as_examples_until_relabelled(tmp_path):
+    store = LabelStore(tmp_path / "labels.sqlite")
+    store.add("ada", "G001", 0)
+    add_seed_examples(store, "ada", ["G002", "G003"])
+    assert store.history("ada")["source"].tolist() == ["label", "example", "example"]
+    assert store.examples("ada") == {"G002", "G003"}
+    store.add("ada", "G003", 2)  # the researcher relabels one in a round: no longer an example
+    assert store.examples("ada") == {"G002"}
+    assert store.examples("bob") == set()

@@ -56,12 +56,13 @@ def test_rank_from_csv_writes_export_and_prints_batch(ws, tmp_path, capsys):
     )
     assert status == 0
     table = pd.read_parquet(out)
-    assert list(table.columns[:8]) == [
+    assert list(table.columns[:9]) == [
         "rank",
         "id",
         "ra",
         "dec",
         "label",
+        "label_source",
         "interest_mean",
         "interest_std",
         "prior",

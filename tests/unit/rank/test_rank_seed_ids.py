@@ -35,6 +35,9 @@ def test_seed_ids_are_recorded_and_rank_their_cluster_first(ws, capsys):
     assert "recorded 2 seed example(s) for ada (label 5): g000 g001" in out
     table = pd.read_csv(ws.exports_dir / "top100_ada.csv")
     assert set(table["id"].iloc[:2]) == {"g000", "g001"}
+    # The export says which labels were given as examples.
+    assert table["label_source"].iloc[:2].tolist() == ["example", "example"]
+    assert table["label_source"].iloc[2:].isna().all()
     # The other members of the seeds' cluster follow them.
     assert set(table["id"].iloc[2:8]) <= {f"g{i:03d}" for i in range(8)}
 
@@ -43,8 +46,12 @@ def test_seed_ids_from_a_file_join_earlier_labels(ws, tmp_path):
     LabelStore(ws.labels_path).add("ada", "g200", 0)
     seeds = tmp_path / "seeds.csv"
     seeds.write_text("id,why\ng002,ring\ng003,ring\n")
-    assert main(["rank", str(ws.path), "--researcher", "ada", "--seed-ids", str(seeds)]) == 0
+    argv = ["rank", str(ws.path), "--researcher", "ada", "--seed-ids", str(seeds), "--top", "300"]
+    assert main(argv) == 0
     assert LabelStore(ws.labels_path).labels("ada") == {"g200": 0, "g002": 5, "g003": 5}
+    table = pd.read_csv(ws.exports_dir / "top300_ada.csv").set_index("id")
+    assert table.loc[["g002", "g003"], "label_source"].tolist() == ["example", "example"]
+    assert table.loc["g200", "label_source"] == "label"
 
 
 @pytest.mark.parametrize(
