@@ -177,8 +177,14 @@ class LabelStore:
             conn.executescript(_SCHEMA)
             columns = {row[1] for row in conn.execute("PRAGMA table_info(labels)")}
             if "source" not in columns:  # a store from before label sources: all were labels
-                conn.execute("ALTER TABLE labels ADD COLUMN source TEXT NOT NULL DEFAULT 'label'")
-                logger.info("%s: added the label source column", self.path)
+                try:
+                    conn.execute(
+                        "ALTER TABLE labels ADD COLUMN source TEXT NOT NULL DEFAULT 'label'"
+                    )
+                    logger.info("%s: added the label source column", self.path)
+                except sqlite3.OperationalError as error:
+                    if "duplicate column" not in str(error).lower():
+                        raise  # (a duplicate: another process added it first, which is fine)
 
         self._run(setup)
 
