@@ -146,17 +146,24 @@ export default function (component) {
           const py = r.top + pt.yaxis._offset + pt.yaxis.l2p(pt.y);
           if (!(Math.hypot(e.clientX - px, e.clientY - py) <= PICK_RADIUS)) row = null;
         }
-        S.down = { x: e.clientX, y: e.clientY, row: row };
+        S.down = { x: e.clientX, y: e.clientY, row: row, travel: 0 };
       }, true);
     });
   };
   if (!S.pickListener) {
     S.pickListener = true;
+    // A lasso or box that ends where it began is not a click: count how far the pointer went.
+    window.addEventListener("pointermove", (e) => {
+      const d = S.down;
+      if (d) d.travel = Math.max(d.travel, Math.hypot(e.clientX - d.x, e.clientY - d.y));
+    }, true);
     window.addEventListener("pointerup", (e) => {
       const d = S.down;
       S.down = null;
-      if (!d || Math.hypot(e.clientX - d.x, e.clientY - d.y) > 4 || !S.setStateValue) return;
-      if (d.row !== S.picked) { S.picked = d.row; S.setStateValue("picked", d.row); }
+      if (!d || !S.setStateValue) return;
+      if (Math.max(d.travel, Math.hypot(e.clientX - d.x, e.clientY - d.y)) > 4) return;
+      const before = S.picked === undefined ? null : S.picked;
+      if (d.row !== before) { S.picked = d.row; S.setStateValue("picked", d.row); }
     }, true);
   }
   attach();
